@@ -1,0 +1,57 @@
+"""Users and their roles. The role lives in MongoDB; a user with no record is a candidate."""
+from __future__ import annotations
+
+import datetime as dt
+
+import mongoengine as me
+
+ROLES = ("candidate", "interviewer", "admin")
+DEFAULT_ROLE = "candidate"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class User(me.Document):
+    """A known user: the Clerk/dev subject, its role, and who set the role when."""
+
+    user_id = me.StringField(required=True, unique=True, max_length=200)
+    role = me.StringField(required=True, choices=ROLES, default=DEFAULT_ROLE)
+    email = me.StringField(max_length=320)
+    role_updated_by = me.StringField(max_length=200)
+    created_at = me.DateTimeField(default=utcnow)
+    updated_at = me.DateTimeField(default=utcnow)
+
+    meta = {"collection": "core_users", "indexes": ["role", "-created_at"], "auto_create_index": False}
+
+    def to_json(self) -> dict:
+        return {
+            "userId": self.user_id,
+            "role": self.role,
+            "email": self.email,
+            "roleUpdatedBy": self.role_updated_by,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+        }
+
+
+def role_of(user_id: str) -> str | None:
+    """The stored role, or None when the user has no record."""
+    doc = User.objects(user_id=user_id).only("role").first()
+    return doc.role if doc else None
+
+
+def set_role(user_id: str, role: str, *, by: str) -> User:
+    """Create or update the user's role (an upsert; atomic on the unique user_id)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
+    now = utcnow()
+    User.objects(user_id=user_id).update_one(
+        upsert=True,
+        set__role=role,
+        set__role_updated_by=by,
+        set__updated_at=now,
+        set_on_insert__created_at=now,
+    )
+    return User.objects.get(user_id=user_id)

@@ -1,0 +1,140 @@
+"""Background jobs on RQ, enqueued by registered name.
+
+Each plugin's jobs run on the queue ``interviewminds.<plugin id>``. A job is called as
+``function(ctx, **kwargs)`` in a worker started by ``interviewminds worker CONFIG``, which
+loads the same plugin list as the web app. Failed jobs are retried with the backoff in
+``interviewminds.jobs.retry_intervals``.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from rq import Queue, Retry
+from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry, ScheduledJobRegistry
+
+from core.plugins import PluginError, call_each
+
+log = logging.getLogger(__name__)
+
+QUEUE_PREFIX = "interviewminds."
+
+
+@dataclass
+class JobContext:
+    """What a job function receives: the app's registry, settings and Redis client."""
+
+    registry: Any
+
+    @property
+    def settings(self):
+        return self.registry.settings
+
+    @property
+    def redis(self):
+        return self.registry.im_redis
+
+    def enqueue(self, name: str, **kwargs):
+        return enqueue(self.registry, name, **kwargs)
+
+
+def resolve_callable(target) -> Callable:
+    if callable(target):
+        return target
+    module, _, attr = str(target).partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def collect_jobs(pm, settings) -> dict[str, tuple[str, Callable]]:
+    """Job name -> (plugin id, function). Names must start with the plugin id."""
+    jobs: dict[str, tuple[str, Callable]] = {}
+    for plugin_id, mapping in call_each(pm, "interviewminds_jobs", settings=settings):
+        for name, target in dict(mapping).items():
+            if not name.startswith(f"{plugin_id}."):
+                raise PluginError(f"plugin {plugin_id!r}: job {name!r} must be named '{plugin_id}.<job>'")
+            if name in jobs:
+                raise PluginError(f"job {name!r} is declared by both {jobs[name][0]!r} and {plugin_id!r}")
+            try:
+                jobs[name] = (plugin_id, resolve_callable(target))
+            except (ImportError, AttributeError) as exc:
+                raise PluginError(f"plugin {plugin_id!r}: job {name!r} target {target!r} "
+                                  f"cannot be imported: {exc}") from exc
+    return jobs
+
+
+def queue_name(plugin_id: str) -> str:
+    return QUEUE_PREFIX + plugin_id
+
+
+def queues(registry) -> list[Queue]:
+    plugin_ids = sorted({plugin_id for plugin_id, _ in registry.im_jobs.values()})
+    return [Queue(queue_name(pid), connection=registry.im_redis) for pid in plugin_ids]
+
+
+def enqueue(registry, name: str, *, job_id: str | None = None, delay: float | None = None, **kwargs):
+    """Enqueue job ``name`` with small JSON-able kwargs; returns the RQ job.
+
+    ``job_id`` makes enqueueing idempotent for callers that need it; ``delay`` schedules it.
+    """
+    if name not in registry.im_jobs:
+        raise KeyError(f"unknown job {name!r}")
+    plugin_id, _ = registry.im_jobs[name]
+    settings = registry.settings
+    intervals = [int(x) for x in settings["interviewminds.jobs.retry_intervals"]]
+    retries = settings["interviewminds.jobs.max_retries"]
+    queue = Queue(queue_name(plugin_id), connection=registry.im_redis)
+    options = dict(job_id=job_id, retry=Retry(max=retries, interval=intervals) if retries else None,
+                   job_timeout=settings["interviewminds.jobs.default_timeout"],
+                   result_ttl=24 * 3600, failure_ttl=7 * 24 * 3600)
+    if delay:
+        import datetime as dt
+
+        job = queue.enqueue_in(dt.timedelta(seconds=delay), run_job, name, kwargs, **options)
+    else:
+        job = queue.enqueue(run_job, name, kwargs, **options)
+    registry.im_metrics.jobs_enqueued.labels(name).inc()
+    return job
+
+
+# The worker process's app registry. A worker runs one app, so a process-wide slot is the
+# simplest correct handle for RQ, which calls jobs by import path.
+_worker_registry = None
+
+
+def bind_worker(registry) -> None:
+    global _worker_registry
+    _worker_registry = registry
+
+
+def run_job(name: str, kwargs: dict):
+    """The function RQ actually runs: look the job up by name and call it with a context."""
+    if _worker_registry is None:
+        raise RuntimeError("run_job called outside `interviewminds worker`")
+    _, function = _worker_registry.im_jobs[name]
+    return function(JobContext(_worker_registry), **kwargs)
+
+
+def queue_counts(registry) -> dict[str, dict[str, int]]:
+    """Queued, started, scheduled, failed and finished counts per queue."""
+    out = {}
+    for queue in queues(registry):
+        out[queue.name] = {
+            "queued": queue.count,
+            "started": StartedJobRegistry(queue=queue).count,
+            "scheduled": ScheduledJobRegistry(queue=queue).count,
+            "failed": FailedJobRegistry(queue=queue).count,
+            "finished": FinishedJobRegistry(queue=queue).count,
+        }
+    return out
+
+
+def run_worker(registry, *, burst: bool = False, with_scheduler: bool = True) -> bool:
+    """Run an RQ worker over every plugin queue of this app."""
+    from rq import Worker
+
+    bind_worker(registry)
+    worker = Worker(queues(registry) or [Queue(QUEUE_PREFIX + "core", connection=registry.im_redis)],
+                    connection=registry.im_redis)
+    return worker.work(burst=burst, with_scheduler=with_scheduler)

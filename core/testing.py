@@ -1,0 +1,145 @@
+"""Helpers for testing the app and plugins against real services (a pytest plugin).
+
+Plugin authors enable it in their ``conftest.py``::
+
+    pytest_plugins = ["core.testing"]
+
+and get fixtures ``redis_url`` and ``mongo_uri`` (private Redis/FerretDB processes started
+per test session, or the servers in ``INTERVIEWMINDS_REDIS_URL`` / ``INTERVIEWMINDS_MONGO_URI``),
+``test_settings`` and ``make_app``::
+
+    def test_my_route(make_app):
+        app = make_app(plugins=["myplugin"])
+        token = app.token("user-1", "candidate")
+        app.get("/api/my", headers={"Authorization": f"Bearer {token}"}, status=200)
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import webtest
+
+from core.services import ferretdb_process, redis_process
+
+
+def base_settings(redis_url: str, mongo_uri: str, var_dir: str | Path, **overrides) -> dict:
+    """Settings for a test app: dev auth, loopback outbound allowed, private var dir."""
+    settings = {
+        "interviewminds.env": "test",
+        "interviewminds.auth.dev": "true",
+        "interviewminds.var_dir": str(var_dir),
+        "interviewminds.mongo.uri": mongo_uri,
+        "interviewminds.redis.url": redis_url,
+        "interviewminds.outbound.allow_cidrs": "127.0.0.0/8",
+        "interviewminds.health.timeout": "2",
+    }
+    settings.update({k if k.startswith("interviewminds.") or "." in k else f"interviewminds.{k}": v
+                     for k, v in overrides.items()})
+    return settings
+
+
+class AppClient(webtest.TestApp):
+    """A webtest client with a ``token(user_id, role)`` helper for dev tokens."""
+
+    def token(self, user_id: str, role: str = "candidate", ttl: int = 3600) -> str:
+        from core.auth.devkeys import issue_dev_token, load_or_create_dev_key
+        from core.auth.setup import dev_key_path
+        from core.auth.users import set_role
+
+        set_role(user_id, role, by="test")
+        key = load_or_create_dev_key(dev_key_path(self.app.registry.settings))
+        return issue_dev_token(key, user_id=user_id, role=role, ttl=ttl)
+
+    def auth(self, user_id: str, role: str = "candidate") -> dict:
+        """Headers for a request as ``user_id`` with ``role``."""
+        return {"Authorization": f"Bearer {self.token(user_id, role)}"}
+
+    @property
+    def registry(self):
+        return self.app.registry
+
+
+def make_test_app(settings: dict, environ: dict | None = None) -> AppClient:
+    from core.app import make_wsgi_app
+
+    return AppClient(make_wsgi_app(settings, environ=environ or {}))
+
+
+@pytest.fixture
+def test_settings(redis_url, mongo_uri, tmp_path):
+    return base_settings(redis_url, mongo_uri, tmp_path / "var")
+
+
+@pytest.fixture
+def make_app(test_settings):
+    """Factory: ``make_app(plugins=[...], **settings)`` -> :class:`AppClient`."""
+
+    def factory(plugins=(), environ=None, **overrides):
+        settings = dict(test_settings)
+        settings["interviewminds.plugins"] = " ".join(plugins)
+        settings.update({(k if k.startswith("interviewminds.") else f"interviewminds.{k}"): v
+                         for k, v in overrides.items()})
+        return make_test_app(settings, environ)
+
+    return factory
+
+
+def _start(make, base: Path):
+    return make(base).start()
+
+
+@pytest.fixture(scope="session")
+def services_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("services")
+
+
+@pytest.fixture(scope="session")
+def redis_service(services_dir):
+    """A running Redis: ``(url, ServiceProcess or None when it comes from the environment)``."""
+    if os.environ.get("INTERVIEWMINDS_REDIS_URL"):
+        yield os.environ["INTERVIEWMINDS_REDIS_URL"], None
+        return
+    service = _start(redis_process, services_dir / "redis")
+    yield service.url, service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_service(services_dir):
+    """A running MongoDB-wire server: ``(uri, ServiceProcess or None)``."""
+    if os.environ.get("INTERVIEWMINDS_MONGO_URI"):
+        yield os.environ["INTERVIEWMINDS_MONGO_URI"], None
+        return
+    service = _start(ferretdb_process, services_dir / "ferretdb")
+    yield service.url, service
+    service.stop()
+
+
+@pytest.fixture
+def redis_url(redis_service):
+    """URL of the session Redis; the database is flushed after each test."""
+    import redis
+
+    url = redis_service[0]
+    yield url
+    redis.Redis.from_url(url).flushdb()
+
+
+@pytest.fixture
+def mongo_uri(mongo_service):
+    """URI of a fresh database on the session server, dropped after the test."""
+    import pymongo
+
+    base = mongo_service[0].split("?")[0].rstrip("/")
+    if base.count("/") > 2:  # a database in the env URI: keep the server part only
+        base = base.rsplit("/", 1)[0]
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield f"{base}/{name}"
+    client = pymongo.MongoClient(base, serverSelectionTimeoutMS=3000)
+    try:
+        client.drop_database(name)
+    finally:
+        client.close()

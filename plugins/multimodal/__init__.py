@@ -1,0 +1,1 @@
+"""Multimodal interview analysis plugin: voice, facial expressions, gestures, eye gaze and posture."""

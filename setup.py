@@ -1,0 +1,44 @@
+from setuptools import find_packages, setup
+
+FIRST_PARTY_PLUGINS = ["proctoring", "multimodal", "webhooks", "interviews"]
+
+setup(
+    name="interviewminds",
+    version="0.1.0",
+    description="Plugin-based backend for AI-assisted technical interviews",
+    python_requires=">=3.11",
+    packages=find_packages(include=["core", "core.*", "plugins", "plugins.*"]),
+    include_package_data=True,
+    install_requires=[
+        "pyramid>=2.0,<3",
+        "waitress>=3.0,<4",
+        "pluggy>=1.5,<2",
+        "cornice>=6.1,<7",
+        "marshmallow>=3.20,<4",  # cornice 6 validators use Schema.context, removed in 4
+        "mongoengine>=0.29,<0.30",
+        "pymongo>=4.6,<5",
+        "redis>=5.0,<8",
+        "rq>=2.0,<4",
+        "strawberry-graphql>=0.260,<1",
+        "groq>=0.11,<2",
+        "opencv-python-headless>=4.8,<5",  # 5.x wheels ship no Haar cascades
+        "numpy>=1.26,<3",
+        "prometheus-client>=0.20,<1",
+        "limits[redis]>=3.13,<6",
+        "pybreaker>=1.2,<2",
+        "PyJWT[crypto]>=2.8,<3",
+        "standardwebhooks>=1.0,<2",
+        "vaderSentiment>=3.3,<4",
+        "PasteDeploy>=3.0,<4",
+        "plaster-pastedeploy>=1.0,<2",
+    ],
+    extras_require={
+        "test": ["pytest>=8,<10", "webtest>=3.0,<4", "pytest-timeout>=2.3,<3"],
+        "bench": [],
+    },
+    entry_points={
+        "paste.app_factory": ["main = core:main"],
+        "console_scripts": ["interviewminds = core.cli:main"],
+        "interviewminds.plugins": [f"{name} = plugins.{name}" for name in FIRST_PARTY_PLUGINS],
+    },
+)
