@@ -10,6 +10,7 @@ from pyramid.config import Configurator
 from pyramid.renderers import JSON
 
 from core.core_settings import CORE_SETTINGS
+from core.audit import purge_audit
 from core.events import collect_events
 from core.graphql import build_schema
 from core.jobs import collect_jobs
@@ -19,7 +20,8 @@ from core.settings import PREFIX, Setting, SettingsError, env_var_for, parse_val
 from core.storage import connect_mongo, redis_client
 
 CORE_ROUTES = {("/health", "GET"), ("/ping", "GET"), ("/metrics", "GET"), ("/api/csrf", "GET"),
-               ("/graphql", "GET"), ("/graphql", "POST")}
+               ("/graphql", "GET"), ("/graphql", "POST"), ("/api/admin/users", "GET"),
+               ("/api/admin/roles", "POST"), ("/api/admin/audit-logs", "GET")}
 
 
 def _json_renderer() -> JSON:
@@ -106,8 +108,10 @@ def build_config(raw_settings: Mapping[str, Any], environ: Mapping[str, str] | N
     config.include("core.http.errors")
     config.include("core.http.tweens")
     config.include("core.auth.setup")
-    # core.protection (rate limits, breakers) and core.admin are wired by the identity work
+    config.include("core.protection")
     config.include("core.system")
+    config.include("core.audit")
+    config.include("core.admin")
 
     _mount_services(config, pm, settings, infos)
     registry.im_graphql_schema, graphql_fields = build_schema(pm, settings)
@@ -115,9 +119,12 @@ def build_config(raw_settings: Mapping[str, Any], environ: Mapping[str, str] | N
         infos[plugin_id].graphql_fields.extend(fields)
     config.include("core.graphql")
 
-    registry.im_jobs = collect_jobs(pm, settings)
+    registry.im_jobs, registry.im_periodic = collect_jobs(pm, settings)
+    registry.im_jobs["core.audit_purge"] = ("core", purge_audit)
+    registry.im_periodic["core.audit_purge"] = 3600
     for name, (plugin_id, _) in registry.im_jobs.items():
-        infos[plugin_id].jobs.append(name)
+        if plugin_id in infos:
+            infos[plugin_id].jobs.append(name)
     registry.im_health_checks = {}
     for plugin_id, checks in call_each(pm, "interviewminds_health_checks", settings=settings):
         for name, check in dict(checks).items():

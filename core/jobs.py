@@ -40,6 +40,18 @@ class JobContext:
         return enqueue(self.registry, name, **kwargs)
 
 
+@dataclass(frozen=True)
+class Periodic:
+    """A job the workers run every ``every`` seconds (retention purges, reapers).
+
+    Return it as a value of ``interviewminds_jobs``: ``{"myplugin.purge": Periodic(purge, every=3600)}``.
+    Whatever the number of workers, each period's run is enqueued once (a Redis SET NX claim).
+    """
+
+    target: Any
+    every: int
+
+
 def resolve_callable(target) -> Callable:
     if callable(target):
         return target
@@ -47,21 +59,29 @@ def resolve_callable(target) -> Callable:
     return getattr(importlib.import_module(module), attr)
 
 
-def collect_jobs(pm, settings) -> dict[str, tuple[str, Callable]]:
-    """Job name -> (plugin id, function). Names must start with the plugin id."""
+def collect_jobs(pm, settings) -> tuple[dict[str, tuple[str, Callable]], dict[str, int]]:
+    """Job name -> (plugin id, function), and periodic job name -> period in seconds.
+
+    Names must start with the plugin id."""
     jobs: dict[str, tuple[str, Callable]] = {}
+    periodic: dict[str, int] = {}
     for plugin_id, mapping in call_each(pm, "interviewminds_jobs", settings=settings):
         for name, target in dict(mapping).items():
             if not name.startswith(f"{plugin_id}."):
                 raise PluginError(f"plugin {plugin_id!r}: job {name!r} must be named '{plugin_id}.<job>'")
             if name in jobs:
                 raise PluginError(f"job {name!r} is declared by both {jobs[name][0]!r} and {plugin_id!r}")
+            if isinstance(target, Periodic):
+                if int(target.every) < 1:
+                    raise PluginError(f"plugin {plugin_id!r}: periodic job {name!r} needs every >= 1 second")
+                periodic[name] = int(target.every)
+                target = target.target
             try:
                 jobs[name] = (plugin_id, resolve_callable(target))
             except (ImportError, AttributeError) as exc:
                 raise PluginError(f"plugin {plugin_id!r}: job {name!r} target {target!r} "
                                   f"cannot be imported: {exc}") from exc
-    return jobs
+    return jobs, periodic
 
 
 def queue_name(plugin_id: str) -> str:
@@ -130,11 +150,45 @@ def queue_counts(registry) -> dict[str, dict[str, int]]:
     return out
 
 
-def run_worker(registry, *, burst: bool = False, with_scheduler: bool = True) -> bool:
-    """Run an RQ worker over every plugin queue of this app."""
+def enqueue_due_periodic(registry, now: float | None = None) -> list[str]:
+    """Enqueue each periodic job whose current period nobody has claimed yet; returns their names."""
+    import time
+
+    now = time.time() if now is None else now
+    enqueued = []
+    for name, every in registry.im_periodic.items():
+        slot = int(now // every)
+        claim = f"interviewminds:periodic:{name}:{slot}"
+        if registry.im_redis.set(claim, "1", nx=True, ex=every * 2 + 60):
+            enqueue(registry, name, job_id=f"periodic-{name.replace('.', '_')}-{slot}")
+            enqueued.append(name)
+    return enqueued
+
+
+def _periodic_loop(registry, stop, tick: float) -> None:
+    while not stop.wait(tick):
+        try:
+            enqueue_due_periodic(registry)
+        except Exception:  # Redis blips must not kill the ticker
+            log.exception("periodic job tick failed")
+
+
+def run_worker(registry, *, burst: bool = False, with_scheduler: bool = True, tick: float = 5.0) -> bool:
+    """Run an RQ worker over every plugin queue of this app (plus the periodic-job ticker)."""
+    import threading
+
     from rq import Worker
 
     bind_worker(registry)
+    stop = threading.Event()
+    if registry.im_periodic:
+        enqueue_due_periodic(registry)
+        if not burst:
+            threading.Thread(target=_periodic_loop, args=(registry, stop, tick), daemon=True,
+                             name="periodic-jobs").start()
     worker = Worker(queues(registry) or [Queue(QUEUE_PREFIX + "core", connection=registry.im_redis)],
                     connection=registry.im_redis)
-    return worker.work(burst=burst, with_scheduler=with_scheduler)
+    try:
+        return worker.work(burst=burst, with_scheduler=with_scheduler)
+    finally:
+        stop.set()

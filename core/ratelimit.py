@@ -24,7 +24,7 @@ import threading
 import time
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import limits
@@ -236,7 +236,7 @@ class RateLimiter:
         policies = tuple(self.policy(tier) for tier in self.tier_for(path))
         denied = [d for d in decisions if not d.allowed]
         governing = denied[0] if denied else min(decisions, key=lambda d: (d.remaining, -d.reset_after))
-        return Decision(**{**governing.__dict__, "policies": policies})
+        return replace(governing, policies=policies)
 
     def _unavailable(self, tier: str, item: limits.RateLimitItem) -> Decision:
         window = item.get_expiry()

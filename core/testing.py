@@ -65,7 +65,7 @@ class AppClient(webtest.TestApp):
 def make_test_app(settings: dict, environ: dict | None = None) -> AppClient:
     from core.app import make_wsgi_app
 
-    return AppClient(make_wsgi_app(settings, environ=environ or {}))
+    return AppClient(make_wsgi_app(settings, environ=environ or {}), extra_environ={"REMOTE_ADDR": "127.0.0.1"})
 
 
 @pytest.fixture
@@ -143,3 +143,51 @@ def mongo_uri(mongo_service):
         client.drop_database(name)
     finally:
         client.close()
+
+
+class ServedApp:
+    """An app served by waitress in its own process (for multi-process tests and benches)."""
+
+    def __init__(self, settings: dict, threads: int = 4, env: dict | None = None):
+        import json
+        import subprocess
+        import sys
+
+        from core.services import free_port, wait_for_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        code = ("import json, os, waitress; from core.app import make_wsgi_app; "
+                "app = make_wsgi_app(json.loads(os.environ['IM_TEST_SETTINGS'])); "
+                f"waitress.serve(app, host='127.0.0.1', port={self.port}, threads={threads}, _quiet=True)")
+        environ = dict(os.environ, IM_TEST_SETTINGS=json.dumps(settings), **(env or {}))
+        self.proc = subprocess.Popen([sys.executable, "-c", code], env=environ,
+                                     cwd=str(Path(__file__).resolve().parents[1]))
+        wait_for_port(self.port, self.proc, timeout=30)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except Exception:
+                self.proc.kill()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def dev_token(settings: dict, user_id: str, role: str) -> str:
+    """A dev token for ``user_id`` with ``role`` recorded in the settings' MongoDB."""
+    from core.auth.devkeys import issue_dev_token, load_or_create_dev_key
+    from core.auth.setup import dev_key_path
+    from core.auth.users import set_role
+    from core.storage import connect_mongo
+
+    connect_mongo(settings["interviewminds.mongo.uri"], 2000)
+    set_role(user_id, role, by="test")
+    key = load_or_create_dev_key(dev_key_path(settings))
+    return issue_dev_token(key, user_id=user_id, role=role)

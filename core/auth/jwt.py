@@ -113,8 +113,9 @@ class JWKSKeySource:
     A token with a ``kid`` missing from a fresh cache triggers one refetch (key rotation),
     but such refetches happen at most once per ``min_refetch_interval`` seconds, so a flood
     of tokens with made-up ``kid`` values cannot make us hammer the endpoint. When a fetch
-    fails, keys already cached keep working and the endpoint is left alone for the interval. ``fetch(url, timeout) -> dict`` may be replaced, for
-    example to route the call through a circuit breaker.
+    fails, keys already cached keep working and the endpoint is left alone for the interval.
+    ``fetch(url, timeout) -> dict`` may be replaced, for example to route the call through a
+    circuit breaker.
     """
 
     requires_kid = True
@@ -138,8 +139,8 @@ class JWKSKeySource:
         self.min_refetch_interval = float(min_refetch_interval)
         self._fetch = fetch or fetch_jwks
         self._lock = threading.Lock()
-        self._keys: dict[str, Any] | None = None
-        self._fetched_at = 0.0
+        # (keys, monotonic fetch time), replaced as one tuple so readers never see a mix.
+        self._cache: tuple[dict[str, Any] | None, float] = (None, 0.0)
         self._next_unknown_kid_fetch = 0.0
         self._next_fetch_after_failure = 0.0
 
@@ -147,7 +148,7 @@ class JWKSKeySource:
         """Return the key for ``kid``, refetching the JWKS when stale or when ``kid`` is new."""
         if not kid:
             raise AuthenticationError("token header has no key id (kid)")
-        keys, fetched_at = self._keys, self._fetched_at
+        keys, fetched_at = self._cache
         if keys is not None and kid in keys and time.monotonic() - fetched_at < self.ttl_seconds:
             return keys[kid]
         return self._refresh_for(kid)
@@ -156,8 +157,8 @@ class JWKSKeySource:
         # One thread fetches; the others wait and then use what it found.
         with self._lock:
             now = time.monotonic()
-            cached = self._keys
-            fresh = cached is not None and now - self._fetched_at < self.ttl_seconds
+            cached, fetched_at = self._cache
+            fresh = cached is not None and now - fetched_at < self.ttl_seconds
             if fresh and kid in cached:
                 return cached[kid]
             # Fresh cache, unknown kid: at most one refetch per interval (hostile kids).
@@ -173,7 +174,7 @@ class JWKSKeySource:
                 log.warning("JWKS fetch from %s failed: %s", self.url, exc.__class__.__name__)
                 self._next_fetch_after_failure = now + self.min_refetch_interval
                 return self._from_cache_only(cached, kid)
-            self._keys, self._fetched_at = keys, now
+            self._cache = (keys, now)
             if kid in keys:
                 return keys[kid]
             raise AuthenticationError("token signing key (kid) is not known")
@@ -189,7 +190,7 @@ class JWKSKeySource:
     @property
     def known_kids(self) -> frozenset[str]:
         """The key ids currently cached (for health output and tests)."""
-        return frozenset(self._keys or ())
+        return frozenset(self._cache[0] or ())
 
 
 class StaticJWKSKeySource:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import struct
 import zlib
 
@@ -62,7 +63,8 @@ def test_accepts_data_url_with_surrounding_whitespace():
 
 
 def test_decodes_a_real_640x480_set_frame():
-    with open("tests/data/proctoring/clean_astronaut_01.jpg", "rb") as handle:
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "data", "proctoring", "clean_astronaut_01.jpg")
+    with open(path, "rb") as handle:
         image = decode_frame(_b64(handle.read()))
     assert image.shape == (480, 640, 3)
 

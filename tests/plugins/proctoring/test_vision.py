@@ -12,7 +12,8 @@ import pytest
 
 from plugins.proctoring.vision import VIOLATIONS, FrameAnalyzer, VisionThresholds
 
-SET_DIR = os.path.join("tests", "data", "proctoring")
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+SET_DIR = os.path.join(REPO, "tests", "data", "proctoring")
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +192,7 @@ def test_result_fields_and_violation_vocabulary(analyzer):
 
 
 def _load_evaluator():
-    spec = importlib.util.spec_from_file_location("eval_proctoring", os.path.join("scripts", "eval_proctoring.py"))
+    spec = importlib.util.spec_from_file_location("eval_proctoring", os.path.join(REPO, "scripts", "eval_proctoring.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
