@@ -157,7 +157,8 @@ class ServedApp:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        code = ("import json, os, waitress; from core.app import make_wsgi_app; "
+        code = ("import json, logging, os, waitress; from core.app import make_wsgi_app; "
+                "logging.getLogger('waitress.queue').setLevel(logging.ERROR); "
                 "app = make_wsgi_app(json.loads(os.environ['IM_TEST_SETTINGS'])); "
                 f"waitress.serve(app, host='127.0.0.1', port={self.port}, threads={threads}, _quiet=True)")
         environ = dict(os.environ, IM_TEST_SETTINGS=json.dumps(settings), **(env or {}))
