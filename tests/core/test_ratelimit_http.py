@@ -1,0 +1,51 @@
+"""Rate-limit behaviour over HTTP: headers, tiers by path, and the Redis-down fail modes."""
+import pytest
+
+
+@pytest.fixture
+def tiers(tmp_path):
+    path = tmp_path / "tiers.toml"
+    path.write_text('[tiers]\ngeneral = "100/minute"\nai = "2/minute"\ngraphql = "3/minute"\n'
+                    '[paths]\nai = ["/api/sample/echo"]\ngraphql = ["/graphql"]\n')
+    return str(path)
+
+
+def test_path_tier_is_stricter_and_keyed_per_user(make_app, tiers):
+    app = make_app(plugins=["sample"], **{"ratelimit.tiers_file": tiers})
+    alice, bob = app.auth("alice"), app.auth("bob")
+    first = app.get("/api/sample/echo", headers=alice)
+    assert first.headers["RateLimit-Policy"] == "100;w=60, 2;w=60"
+    assert first.headers["RateLimit"] == "limit=2, remaining=1, reset=60"
+    app.get("/api/sample/echo", headers=alice)
+    denied = app.get("/api/sample/echo", headers=alice, status=429)
+    assert denied.json["error"] == "rate limit exceeded for the ai tier"
+    assert int(denied.headers["Retry-After"]) >= 1
+    app.get("/api/sample/echo", headers=bob, status=200)
+    app.get("/api/csrf", headers=alice, status=200)  # other routes only count against `general`
+
+
+def test_graphql_cost_grows_with_query_size(make_app, tiers):
+    app = make_app(plugins=["sample"], **{"ratelimit.tiers_file": tiers})
+    small = app.post_json("/graphql", {"query": "{ sampleGreeting }"})
+    assert "remaining=2" in small.headers["RateLimit"]
+    padding = " " * 1100  # a bigger document costs more of the graphql tier
+    big = app.post_json("/graphql", {"query": "{ sampleGreeting }" + padding})
+    assert "remaining=0" in big.headers["RateLimit"]
+    huge = app.post_json("/graphql", {"query": "{ sampleGreeting }" + " " * 5000}, status=413)
+    assert "costs" in huge.json["error"]
+
+
+def test_fail_open_lets_requests_through_when_redis_is_down(make_app, tiers):
+    app = make_app(plugins=["sample"], **{"ratelimit.tiers_file": tiers, "redis.url": "redis://127.0.0.1:1/0",
+                                          "redis.timeout": "0.2", "ratelimit.fail_mode": "open"})
+    response = app.get("/api/sample/echo")
+    assert "RateLimit" not in response.headers and response.headers["RateLimit-Policy"]
+    limiter = app.get("/health").json["rateLimiter"]
+    assert limiter == {"status": "redis unreachable (fail_open)", "failMode": "open"}
+
+
+def test_fail_closed_answers_503_when_redis_is_down(make_app, tiers):
+    app = make_app(plugins=["sample"], **{"ratelimit.tiers_file": tiers, "redis.url": "redis://127.0.0.1:1/0",
+                                          "redis.timeout": "0.2", "ratelimit.fail_mode": "closed"})
+    response = app.get("/api/sample/echo", status=503)
+    assert response.headers["Retry-After"] and response.json["error"].startswith("rate limiter unavailable")
