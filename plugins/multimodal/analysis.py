@@ -101,8 +101,8 @@ def _voice(text: str | None, duration: float | None, voice_llm: VoiceLLM | None,
     if voice_llm is not None:
         try:
             answer = voice_llm(text)
-        except Exception:  # an LLM outage must not fail the analysis; the heuristic answers instead
-            log.exception("voice LLM failed")
+        except Exception as exc:  # an LLM outage must not fail the analysis; the heuristic answers instead
+            log.warning("voice LLM failed, heuristic used: %s: %s", type(exc).__name__, exc)
             warnings.append("voice: LLM analysis failed; heuristic used")
         else:
             checked = validate_voice_llm_output(answer)

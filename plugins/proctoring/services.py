@@ -1,0 +1,182 @@
+"""Proctoring domain services: what each route and job does, without HTTP.
+
+Session ownership: the interviews plugin may not be enabled, so this plugin does not ask it
+who the candidate is. The first user who submits a frame, clip or screen event for an
+``interviewId`` becomes the owner of that proctoring session; later submissions by anyone
+else get 403 unless their role has ``proctoring:submit_any`` (admins).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+
+import pymongo
+from pymongo.errors import DuplicateKeyError
+
+from core.events import emit
+from core.http.errors import APIError
+from plugins.proctoring.audio import AudioError, analyze_audio, decode_audio
+from plugins.proctoring.evaluation import Rules, evaluate
+from plugins.proctoring.frames import FrameError, decode_frame
+from plugins.proctoring.models import (
+    ProctoringAudioClip, ProctoringFrame, ProctoringReport, ProctoringScreenEvent, ProctoringSession,
+)
+from plugins.proctoring.temporal import FrameWindow
+from plugins.proctoring.vision import FrameAnalyzer, VisionThresholds
+
+log = logging.getLogger(__name__)
+
+FLAGGED_EVENT = "proctoring.flagged"
+
+# OpenCV's CascadeClassifier keeps per-image state while detecting, so one analyzer must not
+# be shared by concurrent request threads: each thread loads its own (once).
+_local = threading.local()
+
+
+def analyzer_for(thresholds: VisionThresholds) -> FrameAnalyzer:
+    """This thread's FrameAnalyzer for ``thresholds`` (loaded on first use)."""
+    cache = getattr(_local, "analyzers", None)
+    if cache is None:
+        cache = _local.analyzers = {}
+    if thresholds not in cache:
+        cache[thresholds] = FrameAnalyzer(thresholds)
+    return cache[thresholds]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def claim_session(interview_id: str, identity) -> None:
+    """Make the caller the owner of a new session, or check they own the existing one (403)."""
+    collection = ProctoringSession._get_collection()
+    update = {"$setOnInsert": {"owner": identity.user_id, "created_at": _now()}}
+    try:
+        doc = collection.find_one_and_update({"_id": interview_id}, update, upsert=True,
+                                             return_document=pymongo.ReturnDocument.AFTER)
+    except DuplicateKeyError:  # a concurrent first submission won the insert
+        doc = collection.find_one({"_id": interview_id})
+    if doc["owner"] != identity.user_id and not identity.can("proctoring:submit_any"):
+        raise APIError(403, f"the proctoring session of interview {interview_id!r} belongs to another user")
+
+
+def rules_of(config) -> Rules:
+    return Rules(required=config.required, window=config.window, weights=dict(config.weights),
+                 scale=config.risk_scale, review_at=config.review_at, flag_at=config.flag_at,
+                 terminate_at=config.terminate_at)
+
+
+def process_frame(registry, identity, data: dict) -> dict:
+    """Analyse one frame; with an interviewId, confirm violations over the window and store the findings."""
+    config = registry.im_proctoring
+    interview_id = data.get("interviewId")
+    if interview_id:
+        claim_session(interview_id, identity)
+    try:
+        image = decode_frame(data["frameData"], max_bytes=config.frame_max_bytes,
+                             max_pixels=config.frame_max_pixels, max_side=config.frame_max_side)
+    except FrameError as exc:
+        raise APIError(exc.status, exc.message) from None
+    result = analyzer_for(config.vision).analyze(image, data.get("previousPositions"))
+    registry.im_proctoring_metrics.frame_seconds.observe(result["processingMs"] / 1000)
+    if not interview_id:
+        result.update(confirmedAlerts=[], window=None)
+        return result
+    window = FrameWindow(registry.im_redis, required=config.required, size=config.window, ttl=config.window_ttl)
+    result.update(window.push(interview_id, result["violations"]))
+    ProctoringFrame(
+        interview_id=interview_id, at=data.get("timestamp") or _now(), violations=result["violations"],
+        confirmed=[alert["type"] for alert in result["confirmedAlerts"]], face_count=result["faceCount"],
+        on_camera=result["faceCount"] > 0 and not result["cameraBlocked"], gaze=result["gaze"],
+        head_turn=result["headTurn"], brightness=result["lighting"]["brightness"],
+        blurry=result["blur"]["blurry"],
+    ).save()
+    for alert in result["confirmedAlerts"]:
+        registry.im_proctoring_metrics.alerts.labels(alert["type"]).inc()
+    return result
+
+
+def process_audio(registry, identity, data: dict) -> dict:
+    """Analyse one audio clip; with an interviewId, store its findings."""
+    config = registry.im_proctoring
+    interview_id = data.get("interviewId")
+    if interview_id:
+        claim_session(interview_id, identity)
+    payload = {k: data[k] for k in ("audioData", "sampleRate", "channels") if data.get(k) is not None}
+    try:
+        samples, rate = decode_audio(payload, max_bytes=config.audio_max_bytes, max_seconds=config.audio_max_seconds)
+    except AudioError as exc:
+        raise APIError(exc.status, exc.message) from None
+    result = analyze_audio(samples, rate)
+    if interview_id:
+        ProctoringAudioClip(
+            interview_id=interview_id, at=data.get("timestamp") or _now(),
+            duration_seconds=result["durationSeconds"], loudness_dbfs=result["loudnessDbfs"],
+            speech_ratio=result["speechRatio"], clipped=result["clipping"]["clipped"],
+            multiple_speakers=result["multipleSpeakersSuspected"],
+        ).save()
+    return result
+
+
+def record_screen_events(identity, data: dict) -> dict:
+    """Store client-reported screen events of an interview."""
+    interview_id = data["interviewId"]
+    claim_session(interview_id, identity)
+    docs = [ProctoringScreenEvent(interview_id=interview_id, type=event["type"], at=event["timestamp"],
+                                  detail=event.get("detail")) for event in data["events"]]
+    ProctoringScreenEvent.objects.insert(docs, load_bulk=False)
+    counts: dict[str, int] = {}
+    for event in data["events"]:
+        counts[event["type"]] = counts.get(event["type"], 0) + 1
+    return {"interviewId": interview_id, "recorded": len(docs), "byType": counts}
+
+
+def evaluate_interview(registry, interview_id: str, evaluated_by: str) -> dict | None:
+    """Evaluate a session from its stored findings, store the report and emit
+    ``proctoring.flagged`` at or above the threshold. None when nothing was recorded."""
+    config = registry.im_proctoring
+    frames = [{"at": f["at"], "violations": f.get("violations", []), "onCamera": bool(f.get("on_camera"))}
+              for f in ProctoringFrame.objects(interview_id=interview_id)
+              .only("at", "violations", "on_camera").as_pymongo()]
+    audio = [{"at": a["at"], "durationSeconds": a.get("duration_seconds") or 0.0,
+              "multipleSpeakersSuspected": bool(a.get("multiple_speakers"))}
+             for a in ProctoringAudioClip.objects(interview_id=interview_id)
+             .only("at", "duration_seconds", "multiple_speakers").as_pymongo()]
+    screen = [{"at": e["at"], "type": e["type"]}
+              for e in ProctoringScreenEvent.objects(interview_id=interview_id).only("at", "type").as_pymongo()]
+    if not frames and not audio and not screen:
+        return None
+    report = evaluate(frames, audio, screen, rules_of(config))
+    evaluated_at = _now()
+    report = {"interviewId": interview_id, **report, "evaluatedAt": _iso(evaluated_at), "evaluatedBy": evaluated_by}
+    ProctoringReport.objects(interview_id=interview_id).update_one(
+        upsert=True, set__report=report, set__risk_score=report["riskScore"],
+        set__recommendation=report["recommendation"], set__evaluated_at=evaluated_at,
+        set__evaluated_by=evaluated_by)
+    if report["riskScore"] >= config.flag_event_at:
+        emit(registry, FLAGGED_EVENT, {
+            "interviewId": interview_id, "riskScore": report["riskScore"],
+            "recommendation": report["recommendation"],
+            "violations": [v["type"] for v in report["violations"]],
+        })
+    return report
+
+
+def stored_report(interview_id: str) -> dict | None:
+    doc = ProctoringReport.objects(interview_id=interview_id).only("report").as_pymongo().first()
+    return doc["report"] if doc else None
+
+
+def purge_expired(registry, now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete frame findings, audio findings and screen events received before the retention window."""
+    cutoff = (now or _now()) - dt.timedelta(days=registry.im_proctoring.retention_days)
+    return {
+        "frames": ProctoringFrame.objects(received_at__lt=cutoff).delete(),
+        "audio": ProctoringAudioClip.objects(received_at__lt=cutoff).delete(),
+        "screenEvents": ProctoringScreenEvent.objects(received_at__lt=cutoff).delete(),
+    }
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
