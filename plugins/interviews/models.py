@@ -1,0 +1,167 @@
+"""The interview document, its status machine, and its JSON shape.
+
+Stored in ``interviews_interviews``. Besides what the API shows, each document carries fields
+written at write time for reports (FerretDB has no expression operators in pipelines, so
+reports group by stored values): ``created_day`` / ``completed_day`` (``YYYY-MM-DD``, UTC),
+``score_bucket`` (0, 10, ..., 90; a 100 falls in 90) and ``score_overall`` (the overall score
+at the top level, so ``$sum`` can add it).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import mongoengine as me
+
+STATUSES = ("scheduled", "in_progress", "completed", "terminated")
+DIFFICULTIES = ("easy", "medium", "hard")
+MESSAGE_ROLES = ("candidate", "interviewer")
+
+# The status machine, in one place: status -> the statuses it may move to.
+# scheduled -> terminated is a cancellation; completed and terminated are final.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "scheduled": frozenset({"in_progress", "terminated"}),
+    "in_progress": frozenset({"completed", "terminated"}),
+    "completed": frozenset(),
+    "terminated": frozenset(),
+}
+# The event emitted when an interview enters a status.
+STATUS_EVENTS = {
+    "in_progress": "interview.started",
+    "completed": "interview.completed",
+    "terminated": "interview.terminated",
+}
+# Statuses on which scores may be set.
+SCORABLE = frozenset({"in_progress", "completed"})
+BUCKET_WIDTH = 10
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def day_of(moment: dt.datetime) -> str:
+    """The UTC day of a moment, as stored for reports."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d")
+
+
+def score_bucket(overall: float) -> int:
+    """The histogram bucket of an overall score 0-100: 0, 10, ..., 90 (100 falls in 90)."""
+    return min(int(overall) // BUCKET_WIDTH * BUCKET_WIDTH, 100 - BUCKET_WIDTH)
+
+
+def can_move(current: str, target: str) -> bool:
+    """Whether the status machine allows ``current -> target``."""
+    return target in TRANSITIONS.get(current, frozenset())
+
+
+class Message(me.EmbeddedDocument):
+    """One turn of the conversation. ``meta`` holds what the interviewer needs later
+    (question id, kind, competency) and how the reply was made (source, tokens, latency)."""
+
+    role = me.StringField(required=True, choices=MESSAGE_ROLES)
+    text = me.StringField(required=True)
+    time = me.DateTimeField(required=True)
+    # ``meta`` is reserved by mongoengine for class options: stored as "meta", named details here.
+    details = me.DictField(db_field="meta")
+
+
+class Competency(me.EmbeddedDocument):
+    subject = me.StringField(required=True, max_length=80)
+    score = me.FloatField(required=True, min_value=0)
+    full_mark = me.FloatField(required=True, min_value=0)
+
+
+class Scores(me.EmbeddedDocument):
+    overall = me.FloatField(required=True, min_value=0, max_value=100)
+    competencies = me.EmbeddedDocumentListField(Competency)
+
+
+class Interview(me.Document):
+    """A candidate's interview (see the module docstring for the report fields)."""
+
+    owner = me.StringField(required=True, max_length=200)
+    interviewers = me.ListField(me.StringField(max_length=200))
+    title = me.StringField(required=True, max_length=200)
+    role = me.StringField(required=True, max_length=120)
+    difficulty = me.StringField(required=True, choices=DIFFICULTIES)
+    status = me.StringField(required=True, choices=STATUSES, default="scheduled")
+    messages = me.EmbeddedDocumentListField(Message)
+    scores = me.EmbeddedDocumentField(Scores, null=True)
+    feedback = me.StringField(null=True)
+    resume_id = me.StringField(null=True, max_length=200)
+    metadata = me.DictField()
+    version = me.IntField(required=True, default=1, min_value=1)
+    created_at = me.DateTimeField(required=True)
+    updated_at = me.DateTimeField(required=True)
+    started_at = me.DateTimeField(null=True)
+    completed_at = me.DateTimeField(null=True)
+    # Stored at write time for reports.
+    created_day = me.StringField(required=True)
+    completed_day = me.StringField(null=True)
+    score_bucket = me.IntField(null=True)
+    score_overall = me.FloatField(null=True)
+
+    meta = {
+        "collection": "interviews_interviews",
+        "indexes": [
+            ("owner", "-created_at"),
+            ("status", "created_day"),
+            "interviewers",
+            "-created_at",
+            ("completed_day", "status"),
+        ],
+        "auto_create_index": False,
+    }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    return {"role": message.role, "text": message.text, "time": _iso(message.time), "meta": dict(message.details or {})}
+
+
+def scores_json(scores: Scores | None) -> dict[str, Any] | None:
+    if scores is None:
+        return None
+    return {
+        "overall": scores.overall,
+        "competencies": [
+            {"subject": c.subject, "score": c.score, "fullMark": c.full_mark} for c in scores.competencies
+        ],
+    }
+
+
+def interview_json(doc: Interview, *, with_messages: bool = True) -> dict[str, Any]:
+    """The API shape of an interview: camelCase, string ``id``, ISO times in UTC."""
+    body = {
+        "id": str(doc.id),
+        "ownerId": doc.owner,
+        "interviewers": list(doc.interviewers or []),
+        "title": doc.title,
+        "role": doc.role,
+        "difficulty": doc.difficulty,
+        "status": doc.status,
+        "allowedTransitions": sorted(TRANSITIONS[doc.status]),
+        "scores": scores_json(doc.scores),
+        "feedback": doc.feedback,
+        "resumeId": doc.resume_id,
+        "metadata": dict(doc.metadata or {}),
+        "version": doc.version,
+        "createdAt": _iso(doc.created_at),
+        "updatedAt": _iso(doc.updated_at),
+        "startedAt": _iso(doc.started_at),
+        "completedAt": _iso(doc.completed_at),
+        "messageCount": len(doc.messages or []),
+    }
+    if with_messages:
+        body["messages"] = [message_json(m) for m in doc.messages or []]
+    return body
