@@ -11,6 +11,7 @@ from pyramid.renderers import JSON
 
 from core.core_settings import CORE_SETTINGS
 from core.audit import purge_audit
+from core.clock import iso_utc
 from core.events import collect_events
 from core.graphql import build_schema
 from core.jobs import collect_jobs
@@ -27,15 +28,9 @@ CORE_ROUTES = {("/health", "GET"), ("/ping", "GET"), ("/metrics", "GET"), ("/api
 def _json_renderer() -> JSON:
     renderer = JSON()
     renderer.add_adapter(ObjectId, lambda obj, request: str(obj))
-    renderer.add_adapter(dt.datetime, lambda obj, request: _iso(obj))
+    renderer.add_adapter(dt.datetime, lambda obj, request: iso_utc(obj))
     renderer.add_adapter(dt.date, lambda obj, request: obj.isoformat())
     return renderer
-
-
-def _iso(value: dt.datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def plugin_names(raw: Mapping[str, Any], environ: Mapping[str, str]) -> list[str]:

@@ -10,14 +10,11 @@ import datetime as dt
 import logging
 
 import mongoengine as me
+from core.clock import utcnow
 
 log = logging.getLogger(__name__)
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 class AuditEntry(me.Document):

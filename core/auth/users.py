@@ -1,16 +1,11 @@
 """Users and their roles. The role lives in MongoDB; a user with no record is a candidate."""
 from __future__ import annotations
 
-import datetime as dt
-
 import mongoengine as me
+from core.clock import utcnow
 
 ROLES = ("candidate", "interviewer", "admin")
 DEFAULT_ROLE = "candidate"
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 class User(me.Document):

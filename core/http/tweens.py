@@ -105,6 +105,7 @@ def body_and_cors_tween_factory(handler, registry):
         if request.method == "OPTIONS" and cors and request.headers.get("Access-Control-Request-Method"):
             response = request.response
             response.status_int = 204
+            response.headers.pop("Content-Type", None)  # a 204 carries no body
             response.headers.update(cors)
             return response
         if request.method in UNSAFE_METHODS:

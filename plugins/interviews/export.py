@@ -28,6 +28,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from bson import ObjectId
 
 from plugins.interviews.models import Interview
+from core.clock import iso_utc
 
 COLUMNS = (
     "id", "ownerId", "title", "role", "difficulty", "status", "overallScore", "scoreBucket",
@@ -87,14 +88,6 @@ def export_rows(query: Mapping[str, Any], *, limit: int, batch_size: int, ordere
         cursor.close()
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def row_of(raw: Mapping[str, Any]) -> dict[str, Any]:
     """One export row from a raw interview document."""
     scores = raw.get("scores") or None
@@ -115,9 +108,9 @@ def row_of(raw: Mapping[str, Any]) -> dict[str, Any]:
         "feedback": raw.get("feedback"),
         "resumeId": raw.get("resume_id"),
         "version": raw.get("version"),
-        "createdAt": _iso(raw.get("created_at")),
-        "startedAt": _iso(raw.get("started_at")),
-        "completedAt": _iso(raw.get("completed_at")),
+        "createdAt": iso_utc(raw.get("created_at")),
+        "startedAt": iso_utc(raw.get("started_at")),
+        "completedAt": iso_utc(raw.get("completed_at")),
     }
 
 

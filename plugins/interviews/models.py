@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 import mongoengine as me
+from core.clock import iso_utc
 
 STATUSES = ("scheduled", "in_progress", "completed", "terminated")
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -34,10 +35,6 @@ STATUS_EVENTS = {
 # Statuses on which scores may be set.
 SCORABLE = frozenset({"in_progress", "completed"})
 BUCKET_WIDTH = 10
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def day_of(moment: dt.datetime) -> str:
@@ -117,16 +114,8 @@ class Interview(me.Document):
     }
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def message_json(message: Message) -> dict[str, Any]:
-    return {"role": message.role, "text": message.text, "time": _iso(message.time), "meta": dict(message.details or {})}
+    return {"role": message.role, "text": message.text, "time": iso_utc(message.time), "meta": dict(message.details or {})}
 
 
 def scores_json(scores: Scores | None) -> dict[str, Any] | None:
@@ -156,10 +145,10 @@ def interview_json(doc: Interview, *, with_messages: bool = True) -> dict[str, A
         "resumeId": doc.resume_id,
         "metadata": dict(doc.metadata or {}),
         "version": doc.version,
-        "createdAt": _iso(doc.created_at),
-        "updatedAt": _iso(doc.updated_at),
-        "startedAt": _iso(doc.started_at),
-        "completedAt": _iso(doc.completed_at),
+        "createdAt": iso_utc(doc.created_at),
+        "updatedAt": iso_utc(doc.updated_at),
+        "startedAt": iso_utc(doc.started_at),
+        "completedAt": iso_utc(doc.completed_at),
         "messageCount": len(doc.messages or []),
     }
     if with_messages:

@@ -15,7 +15,8 @@ import datetime as dt
 from typing import Any
 
 from plugins.interviews.access import Viewer
-from plugins.interviews.models import BUCKET_WIDTH, STATUSES, Interview, utcnow
+from core.clock import utcnow
+from plugins.interviews.models import BUCKET_WIDTH, STATUSES, Interview
 
 RANGE_DAYS = {"LAST_24_HOURS": 1, "LAST_7_DAYS": 7, "LAST_30_DAYS": 30, "LAST_90_DAYS": 90, "ALL_TIME": None}
 BUCKETS = tuple(range(0, 100, BUCKET_WIDTH))  # 0, 10, ..., 90

@@ -15,6 +15,7 @@ from bson import ObjectId
 from pymongo import ReturnDocument
 
 from core.events import emit
+from core.clock import utcnow
 from core.http.errors import APIError
 from plugins.interviews.access import Viewer
 from plugins.interviews.models import (
@@ -28,7 +29,6 @@ from plugins.interviews.models import (
     can_move,
     day_of,
     score_bucket,
-    utcnow,
 )
 
 SETTING = "interviewminds.interviews."

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from plugins.proctoring.temporal import confirm_series
+from core.clock import iso_utc
 
 FRAME_VIOLATIONS = ("no_face", "multiple_faces", "looking_away", "camera_blocked", "low_light",
                     "excessive_movement")
@@ -132,13 +133,13 @@ def evaluate(frames: Sequence[dict], audio: Sequence[dict], screen: Sequence[dic
         "timeOnCamera": {"seconds": round(camera_share * span, 1), "share": round(camera_share, 3),
                          "frames": on_camera},
         "counts": {"frames": len(frames), "audioClips": len(audio), "screenEvents": len(screen)},
-        "period": {"start": _iso(min(times)) if times else None, "end": _iso(end) if end else None},
+        "period": {"start": iso_utc(min(times)) if times else None, "end": iso_utc(end) if end else None},
     }
 
 
 def _entry(name: str, source: str, count: int, units: float, ranges, share: float | None = None) -> dict:
     entry = {"type": name, "source": source, "severity": SEVERITY[name], "count": count,
-             "units": round(units, 3), "ranges": [{"start": _iso(a), "end": _iso(b)} for a, b in ranges]}
+             "units": round(units, 3), "ranges": [{"start": iso_utc(a), "end": iso_utc(b)} for a, b in ranges]}
     if share is not None:
         entry["share"] = round(share, 3)
     return entry
@@ -191,8 +192,3 @@ def _focus_ranges(screen: Sequence[dict], end) -> list[tuple]:
         ranges.append((lost, end))
     return ranges
 
-
-def _iso(value: dt.datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

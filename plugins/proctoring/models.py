@@ -6,13 +6,8 @@ retention purge (a periodic job; no TTL indexes, which FerretDB lacks).
 """
 from __future__ import annotations
 
-import datetime as dt
-
 import mongoengine as me
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+from core.clock import utcnow
 
 
 class ProctoringSession(me.Document):
@@ -24,14 +19,14 @@ class ProctoringSession(me.Document):
 
     interview_id = me.StringField(primary_key=True)
     owner = me.StringField(required=True)
-    created_at = me.DateTimeField(default=_now)
+    created_at = me.DateTimeField(default=utcnow)
     meta = {"collection": "proctoring_sessions", "auto_create_index": False}
 
 
 class ProctoringFrame(me.Document):
     interview_id = me.StringField(required=True)
     at = me.DateTimeField(required=True)
-    received_at = me.DateTimeField(default=_now)
+    received_at = me.DateTimeField(default=utcnow)
     violations = me.ListField(me.StringField())
     confirmed = me.ListField(me.StringField())
     face_count = me.IntField()
@@ -47,7 +42,7 @@ class ProctoringFrame(me.Document):
 class ProctoringAudioClip(me.Document):
     interview_id = me.StringField(required=True)
     at = me.DateTimeField(required=True)
-    received_at = me.DateTimeField(default=_now)
+    received_at = me.DateTimeField(default=utcnow)
     duration_seconds = me.FloatField()
     loudness_dbfs = me.FloatField()
     speech_ratio = me.FloatField()
@@ -62,7 +57,7 @@ class ProctoringScreenEvent(me.Document):
     type = me.StringField(required=True)
     at = me.DateTimeField(required=True)
     detail = me.StringField()
-    received_at = me.DateTimeField(default=_now)
+    received_at = me.DateTimeField(default=utcnow)
     meta = {"collection": "proctoring_screen_events", "auto_create_index": False,
             "indexes": [("interview_id", "at"), "received_at"]}
 
@@ -74,7 +69,7 @@ class ProctoringReport(me.Document):
     report = me.DictField(required=True)
     risk_score = me.IntField(required=True)
     recommendation = me.StringField(required=True)
-    evaluated_at = me.DateTimeField(default=_now)
+    evaluated_at = me.DateTimeField(default=utcnow)
     evaluated_by = me.StringField()  # a user id, or "job"
     meta = {"collection": "proctoring_reports", "auto_create_index": False,
             "indexes": [("recommendation", "-evaluated_at")]}

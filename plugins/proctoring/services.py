@@ -24,6 +24,7 @@ from plugins.proctoring.models import (
 )
 from plugins.proctoring.temporal import FrameWindow
 from plugins.proctoring.vision import FrameAnalyzer, VisionThresholds
+from core.clock import iso_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +45,10 @@ def analyzer_for(thresholds: VisionThresholds) -> FrameAnalyzer:
     return cache[thresholds]
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 def claim_session(interview_id: str, identity) -> None:
     """Make the caller the owner of a new session, or check they own the existing one (403)."""
     collection = ProctoringSession._get_collection()
-    update = {"$setOnInsert": {"owner": identity.user_id, "created_at": _now()}}
+    update = {"$setOnInsert": {"owner": identity.user_id, "created_at": utcnow()}}
     try:
         doc = collection.find_one_and_update({"_id": interview_id}, update, upsert=True,
                                              return_document=pymongo.ReturnDocument.AFTER)
@@ -86,7 +83,7 @@ def process_frame(registry, identity, data: dict) -> dict:
     window = FrameWindow(registry.im_redis, required=config.required, size=config.window, ttl=config.window_ttl)
     result.update(window.push(interview_id, result["violations"]))
     ProctoringFrame(
-        interview_id=interview_id, at=data.get("timestamp") or _now(), violations=result["violations"],
+        interview_id=interview_id, at=data.get("timestamp") or utcnow(), violations=result["violations"],
         confirmed=[alert["type"] for alert in result["confirmedAlerts"]], face_count=result["faceCount"],
         on_camera=result["faceCount"] > 0 and not result["cameraBlocked"], gaze=result["gaze"],
         head_turn=result["headTurn"], brightness=result["lighting"]["brightness"],
@@ -111,7 +108,7 @@ def process_audio(registry, identity, data: dict) -> dict:
     result = analyze_audio(samples, rate)
     if interview_id:
         ProctoringAudioClip(
-            interview_id=interview_id, at=data.get("timestamp") or _now(),
+            interview_id=interview_id, at=data.get("timestamp") or utcnow(),
             duration_seconds=result["durationSeconds"], loudness_dbfs=result["loudnessDbfs"],
             speech_ratio=result["speechRatio"], clipped=result["clipping"]["clipped"],
             multiple_speakers=result["multipleSpeakersSuspected"],
@@ -148,8 +145,8 @@ def evaluate_interview(registry, interview_id: str, evaluated_by: str) -> dict |
     if not frames and not audio and not screen:
         return None
     report = evaluate(frames, audio, screen, rules_of(config))
-    evaluated_at = _now()
-    report = {"interviewId": interview_id, **report, "evaluatedAt": _iso(evaluated_at), "evaluatedBy": evaluated_by}
+    evaluated_at = utcnow()
+    report = {"interviewId": interview_id, **report, "evaluatedAt": iso_utc(evaluated_at), "evaluatedBy": evaluated_by}
     ProctoringReport.objects(interview_id=interview_id).update_one(
         upsert=True, set__report=report, set__risk_score=report["riskScore"],
         set__recommendation=report["recommendation"], set__evaluated_at=evaluated_at,
@@ -170,13 +167,10 @@ def stored_report(interview_id: str) -> dict | None:
 
 def purge_expired(registry, now: dt.datetime | None = None) -> dict[str, int]:
     """Delete frame findings, audio findings and screen events received before the retention window."""
-    cutoff = (now or _now()) - dt.timedelta(days=registry.im_proctoring.retention_days)
+    cutoff = (now or utcnow()) - dt.timedelta(days=registry.im_proctoring.retention_days)
     return {
         "frames": ProctoringFrame.objects(received_at__lt=cutoff).delete(),
         "audio": ProctoringAudioClip.objects(received_at__lt=cutoff).delete(),
         "screenEvents": ProctoringScreenEvent.objects(received_at__lt=cutoff).delete(),
     }
 
-
-def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

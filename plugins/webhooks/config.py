@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from core.settings import Setting, SettingsError
@@ -141,6 +141,3 @@ def _encryption_key(settings) -> str:
             f"print(SecretBox.generate_key())'`")
     return load_or_create_key_file(key_file_path(settings["interviewminds.var_dir"]))
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)

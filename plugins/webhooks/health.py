@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Callable
 
-from plugins.webhooks.config import utcnow
+from core.clock import utcnow
 from plugins.webhooks.models import Message, MessageStatus
 
 

@@ -26,7 +26,8 @@ from rq.exceptions import NoSuchJobError
 from rq import get_current_job
 from rq.job import Job, JobStatus
 
-from plugins.webhooks.config import WebhookConfig, utcnow
+from core.clock import utcnow
+from plugins.webhooks.config import WebhookConfig
 from plugins.webhooks.models import Attempt, Endpoint, Message, MessageStatus
 from plugins.webhooks.retry import Outcome, retry_delay
 from plugins.webhooks.sender import AttemptResult, deliver_once

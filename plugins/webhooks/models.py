@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timezone
 
 import mongoengine as me
+from core.clock import utcnow
 
 __all__ = ["Attempt", "Endpoint", "EndpointStats", "Message", "MessageStatus", "StoredSecret",
            "new_msg_id"]
@@ -28,16 +28,12 @@ def new_msg_id() -> str:
     return "msg_" + "".join(reversed(chars))
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class StoredSecret(me.EmbeddedDocument):
     """One signing secret, encrypted. ``expires_at`` is None for the current secret and set
     on the previous one when the secret is rotated."""
 
     token = me.StringField(required=True)  # SecretBox ciphertext of "whsec_..."
-    created_at = me.DateTimeField(required=True, default=_now)
+    created_at = me.DateTimeField(required=True, default=utcnow)
     expires_at = me.DateTimeField()
 
 
@@ -70,8 +66,8 @@ class Endpoint(me.Document):
     disabled_at = me.DateTimeField()
     failing_since = me.DateTimeField()  # first failure since the last success
     stats = me.EmbeddedDocumentField(EndpointStats, default=EndpointStats)
-    created_at = me.DateTimeField(required=True, default=_now)
-    updated_at = me.DateTimeField(required=True, default=_now)
+    created_at = me.DateTimeField(required=True, default=utcnow)
+    updated_at = me.DateTimeField(required=True, default=utcnow)
 
     meta = {
         "collection": "webhooks_endpoints",
@@ -112,8 +108,8 @@ class Message(me.Document):
     last_status_code = me.IntField()
     last_error = me.StringField()
     delivered_at = me.DateTimeField()
-    created_at = me.DateTimeField(required=True, default=_now)
-    updated_at = me.DateTimeField(required=True, default=_now)
+    created_at = me.DateTimeField(required=True, default=utcnow)
+    updated_at = me.DateTimeField(required=True, default=utcnow)
 
     meta = {
         "collection": "webhooks_messages",

@@ -18,7 +18,8 @@ from bson.errors import InvalidId
 from pymongo import ReturnDocument
 
 from core.outbound import OutboundURLError
-from plugins.webhooks.config import WebhookConfig, utcnow
+from core.clock import utcnow
+from plugins.webhooks.config import WebhookConfig
 from plugins.webhooks.models import Attempt, Endpoint, Message, MessageStatus, StoredSecret, new_msg_id
 from plugins.webhooks.signing import generate_secret, validate_secret
 

@@ -3,7 +3,6 @@ import base64
 import json
 import time
 
-import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 

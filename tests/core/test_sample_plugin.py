@@ -3,7 +3,6 @@ enabled by one ini line) adds a route, a GraphQL field, a job and a health check
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest

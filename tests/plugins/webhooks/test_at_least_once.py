@@ -6,7 +6,7 @@ import time
 from standardwebhooks import Webhook
 
 from core.events import emit
-from plugins.webhooks.config import utcnow
+from core.clock import utcnow
 from plugins.webhooks.models import Attempt, Message
 from plugins.webhooks.services import publish_event
 from tests.plugins.webhooks.helpers import messages_of, register, wait_until

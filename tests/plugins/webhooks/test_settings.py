@@ -12,7 +12,7 @@ from core.testing import make_test_app
 from plugins.webhooks.config import key_file_path
 from plugins.webhooks.models import Message
 from plugins.webhooks.secrets import SecretBox
-from plugins.webhooks.config import utcnow
+from core.clock import utcnow
 from tests.plugins.webhooks.helpers import messages_of, register, run_jobs
 from tests.support.receiver import Receiver
 from standardwebhooks import Webhook
