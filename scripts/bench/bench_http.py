@@ -28,6 +28,7 @@ from core.services import ferretdb_process, free_port, redis_process, wait_for_p
 from core.testing import ServedApp, base_settings, dev_token  # noqa: E402
 
 BARE_APP = """
+import logging
 import waitress
 from pyramid.config import Configurator
 
@@ -38,6 +39,7 @@ with Configurator() as config:
     config.add_route("ping", "/ping")
     config.add_view(ping, route_name="ping", renderer="json")
     app = config.make_wsgi_app()
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 waitress.serve(app, host="127.0.0.1", port=%d, threads=4, _quiet=True)
 """
 
