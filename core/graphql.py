@@ -13,6 +13,7 @@ from cross_web.request._base import SyncHTTPRequestAdapter
 from pyramid.response import Response
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.http.sync_base_view import SyncBaseHTTPView
+from strawberry.schema.name_converter import NameConverter
 from strawberry.tools import merge_types
 
 from core.http.errors import STORE_ERRORS, error_response
@@ -58,7 +59,9 @@ class CoreQuery:
 
 
 def _field_names(cls) -> list[str]:
-    return [f.name for f in cls.__strawberry_definition__.fields]
+    """The GraphQL names (camelCase, as clients see them) of a strawberry type's fields."""
+    converter = NameConverter()
+    return [converter.from_field(f) for f in cls.__strawberry_definition__.fields]
 
 
 def build_schema(pm, settings) -> tuple[strawberry.Schema, dict[str, list[str]]]:

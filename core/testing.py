@@ -192,3 +192,42 @@ def dev_token(settings: dict, user_id: str, role: str) -> str:
     set_role(user_id, role, by="test")
     key = load_or_create_dev_key(dev_key_path(settings))
     return issue_dev_token(key, user_id=user_id, role=role)
+
+
+_INI_LOGGING = """
+[loggers]
+keys = root
+[handlers]
+keys = console
+[formatters]
+keys = generic
+[logger_root]
+level = WARNING
+handlers = console
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+[formatter_generic]
+format = %(levelname)s %(name)s %(message)s
+"""
+
+
+def write_ini(path: str | Path, settings: dict) -> Path:
+    """A PasteDeploy ini holding ``settings`` (full keys) and quiet logging, for CLI and
+    worker processes started by tests and benchmarks."""
+    path = Path(path)
+    lines = ["[app:main]", "use = egg:interviewminds"] + [f"{k} = {v}" for k, v in settings.items()]
+    path.write_text("\n".join(lines) + "\n" + _INI_LOGGING)
+    return path
+
+
+def run_cli(*args, timeout: float = 120):
+    """Run ``interviewminds ARGS`` in a subprocess from the repository root; returns the result."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "core.cli", *map(str, args)],
+                          cwd=str(Path(__file__).resolve().parents[1]), capture_output=True, text=True,
+                          timeout=timeout)

@@ -31,6 +31,7 @@ from rq import Worker  # noqa: E402
 from core.app import build_config  # noqa: E402
 from core.services import ferretdb_process, redis_process  # noqa: E402
 from core.storage import migrate  # noqa: E402
+from core.testing import write_ini  # noqa: E402
 from plugins.webhooks.models import Endpoint, Message, StoredSecret  # noqa: E402
 from plugins.webhooks.secrets import SecretBox  # noqa: E402
 from plugins.webhooks.services import create_message, enqueue_delivery  # noqa: E402
@@ -38,24 +39,6 @@ from plugins.webhooks.signing import build_headers, generate_secret, payload  # 
 from tests.support.receiver import Receiver  # noqa: E402
 
 DATA = {"interviewId": "iv-bench", "score": 91, "summary": "x" * 200}
-LOGGING = """
-[loggers]
-keys = root
-[handlers]
-keys = console
-[formatters]
-keys = generic
-[logger_root]
-level = WARNING
-handlers = console
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-[formatter_generic]
-format = %(levelname)s %(name)s %(message)s
-"""
 
 
 def app_settings(var: Path, mongo_url: str, redis_url: str) -> dict:
@@ -147,9 +130,7 @@ def main() -> None:
         mongo_service = ferretdb_process(base / "ferretdb").start()
         try:
             settings = app_settings(base / "var", mongo_service.url, redis_service.url)
-            ini = base / "bench.ini"
-            ini.write_text("[app:main]\nuse = egg:interviewminds\n"
-                           + "".join(f"{k} = {v}\n" for k, v in settings.items()) + LOGGING)
+            ini = write_ini(base / "bench.ini", settings)
             config = build_config(settings)
             config.commit()
             registry = config.registry

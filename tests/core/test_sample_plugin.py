@@ -1,67 +1,38 @@
 """A third-party plugin (tests/support/sample_plugin, installed through its entry point and
 enabled by one ini line) adds a route, a GraphQL field, a job and a health check."""
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import redis
 
-ROOT = Path(__file__).resolve().parents[2]
+from core.testing import run_cli, write_ini
 
 
 @pytest.fixture
 def ini_file(tmp_path, redis_url, mongo_uri):
-    path = tmp_path / "sample.ini"
-    path.write_text(f"""
-[app:main]
-use = egg:interviewminds
-interviewminds.env = test
-interviewminds.plugins = sample
-interviewminds.sample.greeting = hej
-interviewminds.auth.dev = true
-interviewminds.var_dir = {tmp_path / 'var'}
-interviewminds.mongo.uri = {mongo_uri}
-interviewminds.redis.url = {redis_url}
-interviewminds.jobs.retry_intervals = 1
-
-[loggers]
-keys = root
-[handlers]
-keys = console
-[formatters]
-keys = generic
-[logger_root]
-level = WARNING
-handlers = console
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-[formatter_generic]
-format = %(levelname)s %(name)s %(message)s
-""")
-    return path
-
-
-def cli(*args, timeout=60):
-    return subprocess.run([sys.executable, "-m", "core.cli", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    return write_ini(tmp_path / "sample.ini", {
+        "interviewminds.env": "test",
+        "interviewminds.plugins": "sample",
+        "interviewminds.sample.greeting": "hej",
+        "interviewminds.auth.dev": "true",
+        "interviewminds.var_dir": tmp_path / "var",
+        "interviewminds.mongo.uri": mongo_uri,
+        "interviewminds.redis.url": redis_url,
+        "interviewminds.jobs.retry_intervals": "1",
+    })
 
 
 def test_plugins_command_lists_everything_the_plugin_adds(ini_file):
-    result = cli("plugins", ini_file)
+    result = run_cli("plugins", ini_file)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "sample  (interviewminds-sample-plugin 1.2.3)" in out
     assert "GET,HEAD,POST /api/sample/echo" in out
-    assert "Query.sample_greeting" in out
+    assert "Query.sampleGreeting" in out
     assert "sample.record" in out
     assert "ready" in out
     assert "interviewminds_services" in out and "interviewminds_jobs" in out
-    listed = json.loads(cli("plugins", ini_file, "--json").stdout)
+    listed = json.loads(run_cli("plugins", ini_file, "--json").stdout)
     assert listed[0]["id"] == "sample" and listed[0]["version"] == "1.2.3"
     assert "interviewminds.sample.greeting" in listed[0]["settings"]
 
@@ -87,12 +58,12 @@ def test_job_runs_in_a_real_worker(ini_file, redis_url):
     assert created["echo"] == "pingpingping"
     store = redis.Redis.from_url(redis_url)
     assert store.get("sample:ping") is None  # nothing ran in the web process
-    counts = json.loads(cli("jobs", ini_file, "--json").stdout)
+    counts = json.loads(run_cli("jobs", ini_file, "--json").stdout)
     assert counts["interviewminds.sample"]["queued"] == 1
-    worker = cli("worker", ini_file, "--burst", timeout=120)
+    worker = run_cli("worker", ini_file, "--burst", timeout=120)
     assert worker.returncode == 0, worker.stderr
     assert store.get("sample:ping") == b"3"
-    counts = json.loads(cli("jobs", ini_file, "--json").stdout)
+    counts = json.loads(run_cli("jobs", ini_file, "--json").stdout)
     assert counts["interviewminds.sample"]["queued"] == 0
     assert counts["interviewminds.sample"]["finished"] == 1
 
@@ -116,10 +87,10 @@ def test_unknown_job_name_is_refused(make_app):
 def test_migrate_creates_plugin_indexes_idempotently(ini_file, mongo_uri):
     import pymongo
 
-    first = cli("migrate", ini_file)
+    first = run_cli("migrate", ini_file)
     assert first.returncode == 0, first.stderr
     assert "sample_notes" in first.stdout and "core_users" in first.stdout
-    second = cli("migrate", ini_file)
+    second = run_cli("migrate", ini_file)
     assert second.returncode == 0 and second.stdout == first.stdout
     db = pymongo.MongoClient(mongo_uri).get_default_database()
     keys = [list(ix["key"]) for ix in db.sample_notes.list_indexes()]

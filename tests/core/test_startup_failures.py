@@ -37,7 +37,7 @@ def test_duplicate_route_names_both_plugins(test_settings):
 
 def test_graphql_field_clash_names_both_plugins(test_settings):
     with pytest.raises(PluginError,
-                       match=r"GraphQL field Query.sample_greeting is contributed by both 'sample' and 'graphql_clash'"):
+                       match=r"GraphQL field Query.sampleGreeting is contributed by both 'sample' and 'graphql_clash'"):
         build_config(settings_with(test_settings, ["sample", LOCAL + "graphql_clash"]), environ={})
 
 

@@ -7,14 +7,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from core.events import emit
-from core.testing import base_settings, make_test_app
+from core.testing import base_settings, make_test_app, run_cli, write_ini
 
 ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT / "tests" / "data" / "proctoring"
@@ -36,19 +34,7 @@ def settings(redis_url, mongo_uri, tmp_path):
 
 @pytest.fixture
 def ini_file(settings, tmp_path):
-    lines = "\n".join(f"{key} = {value}" for key, value in settings.items())
-    path = tmp_path / "proctoring.ini"
-    path.write_text(f"[app:main]\nuse = egg:interviewminds\n{lines}\n\n"
-                    "[loggers]\nkeys = root\n[handlers]\nkeys = console\n[formatters]\nkeys = generic\n"
-                    "[logger_root]\nlevel = WARNING\nhandlers = console\n"
-                    "[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nlevel = NOTSET\n"
-                    "formatter = generic\n[formatter_generic]\nformat = %(levelname)s %(name)s %(message)s\n")
-    return path
-
-
-def cli(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "core.cli", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    return write_ini(tmp_path / "proctoring.ini", settings)
 
 
 def graphql(app, headers, interview_id):
@@ -69,13 +55,13 @@ def test_interview_completed_runs_the_evaluate_job_in_a_real_worker(settings, in
 
     emit(app.registry, "interview.completed", {"interviewId": "iv-job", "candidateId": "cand-w"})
     emit(app.registry, "interview.completed", {"interviewId": "iv-empty"})  # no proctoring data: a no-op
-    counts = json.loads(cli("jobs", ini_file, "--json").stdout)
+    counts = json.loads(run_cli("jobs", ini_file, "--json").stdout)
     assert counts["interviewminds.proctoring"]["queued"] >= 2
     assert graphql(app, interviewer, "iv-job")["data"]["proctoringReport"] is None  # nothing ran in-process
 
-    worker = cli("worker", ini_file, "--burst")
+    worker = run_cli("worker", ini_file, "--burst")
     assert worker.returncode == 0, worker.stderr
-    counts = json.loads(cli("jobs", ini_file, "--json").stdout)["interviewminds.proctoring"]
+    counts = json.loads(run_cli("jobs", ini_file, "--json").stdout)["interviewminds.proctoring"]
     assert counts["queued"] == 0 and counts["failed"] == 0 and counts["finished"] >= 2
 
     report = graphql(app, interviewer, "iv-job")["data"]["proctoringReport"]

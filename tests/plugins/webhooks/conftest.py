@@ -8,7 +8,8 @@ import pytest
 
 from core.testing import make_test_app
 from plugins.webhooks.secrets import SecretBox
-from tests.plugins.webhooks.helpers import FAST, PLUGINS, WorkerProcess, full_key, write_ini
+from core.testing import write_ini
+from tests.plugins.webhooks.helpers import FAST, PLUGINS, WorkerProcess, full_key
 
 
 @pytest.fixture

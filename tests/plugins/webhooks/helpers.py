@@ -39,20 +39,6 @@ def run_jobs(app) -> None:
     SimpleWorker(queues(registry), connection=registry.im_redis).work(burst=True)
 
 
-def write_ini(path: Path, settings: dict) -> Path:
-    """A PasteDeploy ini holding ``settings`` (full keys), for worker processes."""
-    lines = ["[app:main]", "use = egg:interviewminds"]
-    lines += [f"{key} = {value}" for key, value in settings.items()]
-    lines += [
-        "", "[loggers]", "keys = root", "[handlers]", "keys = console", "[formatters]", "keys = generic",
-        "[logger_root]", "level = WARNING", "handlers = console",
-        "[handler_console]", "class = StreamHandler", "args = (sys.stderr,)", "level = NOTSET",
-        "formatter = generic", "[formatter_generic]", "format = %(levelname)s %(name)s %(message)s",
-    ]
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 class WorkerProcess:
     """``interviewminds worker CONFIG`` in its own process group (RQ forks a child per job)."""
 
