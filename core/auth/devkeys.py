@@ -13,16 +13,15 @@ import base64
 import hashlib
 import json
 import os
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from core.auth.jwt import ALGORITHM
+from core.files import read_or_create_private
 from core.permissions import ROLES
 
 DEV_ISSUER = "interviewminds-dev"
@@ -35,26 +34,13 @@ def load_or_create_dev_key(path: str | os.PathLike) -> rsa.RSAPrivateKey:
     Creation is atomic: the PEM is written to a temp file and hard-linked into place, so two
     processes starting at once both end up with the same complete key.
     """
-    path = Path(path)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    def new_pem() -> bytes:
         key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".devkey-")  # created 0600
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass  # another process won the race; use its key
-        finally:
-            os.unlink(tmp)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption())
+
+    pem = read_or_create_private(path, new_pem)
+    key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError(f"{path} does not hold an RSA private key")
     return key

@@ -12,11 +12,11 @@ The encryption key for secrets at rest comes from ``interviewminds.webhooks.encr
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from core.files import read_or_create_private
 from core.settings import Setting, SettingsError
 from plugins.webhooks.retry import parse_schedule
 from plugins.webhooks.secrets import ENCRYPTION_KEY_SETTING, SecretBox
@@ -65,19 +65,7 @@ def load_or_create_key_file(path: Path) -> str:
     Creation is atomic (write a private temp file, then hard-link it into place), so a web
     app and a worker starting together end up with the same key.
     """
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".key-")
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(SecretBox.generate_key() + "\n")
-            try:
-                os.link(temp, path)
-            except FileExistsError:
-                pass  # another process won the race; use its key
-        finally:
-            os.unlink(temp)
-    return path.read_text().strip()
+    return read_or_create_private(path, lambda: (SecretBox.generate_key() + "\n").encode()).decode().strip()
 
 
 @dataclass(frozen=True)
