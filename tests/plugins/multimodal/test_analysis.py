@@ -13,15 +13,9 @@ from plugins.multimodal.analysis import (
     VOICE_LLM_SCHEMA, NoUsableModalityError, analyze, validate_voice_llm_output,
 )
 from plugins.multimodal.scoring import DEFAULTS
+from tests.support.api_examples import MULTIMODAL_REQUEST
 
-# The request example from the API reference, verbatim.
-EXAMPLE = {
-    "audioText": "transcript of candidate speech",
-    "facialData": {"happy": 20, "neutral": 60},
-    "gestureData": [100, 200, 150],
-    "eyePositions": [{"x": 0.1, "y": -0.05}],
-    "postureKeypoints": {"nose": {"x": 0.5, "y": 0.3}, "shoulders": {"x": 0.5, "y": 0.6}},
-}
+EXAMPLE = MULTIMODAL_REQUEST  # the API reference's example request
 
 HEDGING = ("Um, I think maybe, uh, I sort of used a hash map? I guess it kind of works, you know. "
            "I'm not sure, like, it probably handles the edge cases.")

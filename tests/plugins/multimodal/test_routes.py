@@ -10,16 +10,10 @@ from rq import SimpleWorker
 from core.jobs import bind_worker, enqueue, queues
 from plugins.multimodal.models import MultimodalAnalysis
 from tests.support.fake_groq import FakeGroqServer, JSONReply, Reply, ServerError
+from tests.support.api_examples import MULTIMODAL_REQUEST
 
 URL = "/api/multimodal-ai/analyze"
-# The request example of the API reference (its "..." in facialData left out).
-EXAMPLE = {
-    "audioText": "transcript of candidate speech",
-    "facialData": {"happy": 20, "neutral": 60},
-    "gestureData": [100, 200, 150],
-    "eyePositions": [{"x": 0.1, "y": -0.05}],
-    "postureKeypoints": {"nose": {"x": 0.5, "y": 0.3}, "shoulders": {"x": 0.5, "y": 0.6}},
-}
+EXAMPLE = MULTIMODAL_REQUEST  # the API reference's example request
 DOCUMENTED = {
     "voice": {"confidence", "nervousness", "enthusiasm", "clarity", "pace", "sentiment", "source"},
     "facial": {"expressions", "dominantEmotion", "engagementScore"},
