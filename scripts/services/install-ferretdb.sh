@@ -7,7 +7,10 @@ set -euo pipefail
 VERSION=v1.24.2
 GOBIN=${GOBIN:-$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin}
 BIN="$GOBIN/ferretdb"
-if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q "version: $VERSION"; then
+# Output is captured before matching: piping into `grep -q`/`head` can SIGPIPE the
+# binary, which `pipefail` turns into a failure.
+installed_version() { [ -x "$BIN" ] && "$BIN" --version 2>/dev/null || true; }
+if [[ "$(installed_version)" == *"version: $VERSION"* ]]; then
   echo "ferretdb $VERSION already installed at $BIN"; exit 0
 fi
 if ! command -v go >/dev/null 2>&1; then
@@ -21,4 +24,5 @@ cp -r "$dir" "$src/ferretdb" && chmod -R u+w "$src/ferretdb"
 echo "$VERSION" > "$src/ferretdb/build/version/version.txt"
 mkdir -p "$GOBIN"
 (cd "$src/ferretdb" && CGO_ENABLED=0 go build -trimpath -o "$BIN" ./cmd/ferretdb)
-"$BIN" --version | head -1
+version_output=$("$BIN" --version)
+echo "${version_output%%$'\n'*}"
