@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(REQ_HASH)
 GOBIN ?= $(HOME)/go/bin
 export PATH := $(GOBIN):/usr/local/go/bin:$(PATH)
 
-.PHONY: install system-deps services stop-services migrate run test bench clean
+.PHONY: install system-deps services stop-services migrate run test fuzz bench clean
 
 install: $(STAMP)
 
@@ -19,11 +19,13 @@ $(STAMP): setup.py tests/support/sample_plugin/setup.py
 	$(PY) -m pip install -q -e '.[test]' -e tests/support/sample_plugin
 	@rm -f $(VENV)/.installed-* && touch $@
 
-# Debian packages the services and tests need, and FerretDB built once into $(GOBIN).
+# Debian packages the services and tests need (chromium: headless browser tests of /docs and
+# GraphiQL), and FerretDB built once into $(GOBIN).
 system-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
@@ -46,6 +48,12 @@ run: services migrate
 
 test: install system-deps
 	$(PY) -m pytest
+
+# The long schemathesis run over /openapi.json (make test runs it with FUZZ_EXAMPLES=10):
+# > 5,000 cases over every operation, per role; prints the cases run and the responses >= 500.
+FUZZ_EXAMPLES ?= 60
+fuzz: install system-deps
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_MIN_CASES=5000 $(PY) -m pytest tests/test_fuzz_openapi.py -s --timeout=3600
 
 bench: install system-deps
 	@for script in scripts/bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

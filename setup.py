@@ -1,13 +1,18 @@
 from setuptools import find_packages, setup
 
-FIRST_PARTY_PLUGINS = ["proctoring", "multimodal", "webhooks", "interviews"]
+FIRST_PARTY_PLUGINS = ["proctoring", "multimodal", "webhooks", "interviews", "groq"]
 
 setup(
     name="interviewminds",
     version="0.1.0",
     description="Plugin-based backend for AI-assisted technical interviews",
     python_requires=">=3.11",
-    packages=find_packages(include=["core", "core.*", "plugins", "plugins.*"]),
+    packages=find_packages(include=["core", "core.*", "plugins", "plugins.*"]) + ["interviewminds_config"],
+    # config/ ships as package data under an unambiguous import name (core.config_files).
+    package_dir={"interviewminds_config": "config"},
+    package_data={"interviewminds_config": ["*.toml"],
+                  # GraphiQL (vendored npm builds) and the /docs init script, served by the app.
+                  "core": ["static/graphiql/*", "static/docs/*"]},
     include_package_data=True,
     install_requires=[
         "pyramid>=2.0,<3",
@@ -31,9 +36,14 @@ setup(
         "vaderSentiment>=3.3,<4",
         "PasteDeploy>=3.0,<4",
         "plaster-pastedeploy>=1.0,<2",
+        "apispec[marshmallow]>=6.6,<7",  # /openapi.json (OpenAPI 3.1 from marshmallow schemas)
+        "pyramid_services>=2.2,<3",
+        "jsonschema>=4.18,<5",
+        "swagger-ui-py~=25.7",  # /docs: the swagger-ui 5 dist files (OpenAPI 3.1); no CDN
     ],
     extras_require={
-        "test": ["pytest>=8,<10", "webtest>=3.0,<4", "pytest-timeout>=2.3,<3"],
+        "test": ["pytest>=8,<10", "webtest>=3.0,<4", "pytest-timeout>=2.3,<3",
+                 "openapi-spec-validator>=0.7,<1", "schemathesis>=4,<5"],
         "bench": [],
     },
     entry_points={

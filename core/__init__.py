@@ -2,13 +2,41 @@
 
 The public API for plugin authors is re-exported here::
 
-    from core import hookimpl, Setting, Service, GraphQLContribution
+    from core import hookimpl, Setting, Service, GraphQLContribution, Permission, RateLimits
+    from core import EventType, IdentitySource, Principal, AuthenticationRefused
+    from core import find_service, provide, NotFound, Forbidden, Conflict, Invalid, Unavailable, TooLarge
 """
 from __future__ import annotations
 
 from core.hookspecs import hookimpl
 
-__all__ = ["hookimpl", "Setting", "Service", "GraphQLContribution", "main"]
+# name -> module that defines it; imported on first use so `import core.x` stays cheap
+# for workers and scripts.
+_EXPORTS = {
+    "Setting": "core.settings",
+    "Service": "core.http.service",
+    "GraphQLContribution": "core.graphql",
+    "Permission": "core.permissions",
+    "RateLimits": "core.ratelimit",
+    "EventType": "core.events",
+    "emit": "core.events",
+    "IdentitySource": "core.auth.sources",
+    "Principal": "core.auth.sources",
+    "AuthenticationRefused": "core.auth.sources",
+    "find_service": "core.lookup",
+    "provide": "core.lookup",
+    "DomainError": "core.errors",
+    "Invalid": "core.errors",
+    "Unauthenticated": "core.errors",
+    "Forbidden": "core.errors",
+    "NotFound": "core.errors",
+    "Conflict": "core.errors",
+    "PreconditionRequired": "core.errors",
+    "TooLarge": "core.errors",
+    "Unavailable": "core.errors",
+}
+
+__all__ = ["hookimpl", "main", *_EXPORTS]
 
 
 def main(global_config, **settings):
@@ -25,17 +53,8 @@ def main(global_config, **settings):
 
 
 def __getattr__(name):
-    # Lazy re-exports keep `import core.x` cheap for workers and scripts.
-    if name == "Setting":
-        from core.settings import Setting
+    if name in _EXPORTS:
+        import importlib
 
-        return Setting
-    if name == "Service":
-        from core.http.service import Service
-
-        return Service
-    if name == "GraphQLContribution":
-        from core.graphql import GraphQLContribution
-
-        return GraphQLContribution
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(name)

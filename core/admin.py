@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 
 from core.audit import AuditEntry
 from core.auth.users import ROLES, User, set_role
-from core.http.errors import APIError
+from core.errors import Forbidden
 from core.http.service import Service
 from core.http.validation import StrictSchema, querystring_validator
 
@@ -66,7 +66,7 @@ def assign_role(request):
     data = request.validated
     if data["userId"] == request.identity.user_id:
         # Nobody changes their own role through the API: no self-promotion, no lock-out.
-        raise APIError(403, "you cannot change your own role")
+        raise Forbidden("you cannot change your own role")
     request.audit_resource = f"user:{data['userId']}"
     user = set_role(data["userId"], data["role"], by=request.identity.user_id)
     return user.to_json()

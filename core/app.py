@@ -1,28 +1,37 @@
-"""The app factory: settings -> plugins -> Pyramid configuration -> WSGI app."""
+"""The app factory: settings -> plugins -> services -> Pyramid configuration -> WSGI app."""
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import logging
 import os
+import weakref
 from typing import Any, Mapping
 
 from bson import ObjectId
 from pyramid.config import Configurator
 from pyramid.renderers import JSON
 
-from core.core_settings import CORE_SETTINGS
-from core.audit import purge_audit
+from core import lookup
+from core.auth.setup import role_overrides
 from core.clock import iso_utc
-from core.events import collect_events
+from core.core_settings import CORE_SETTINGS
+from core.events import EventCatalog
 from core.graphql import build_schema
+from core.health import HealthChecks
 from core.jobs import collect_jobs
 from core.metrics import AppMetrics
-from core.plugins import PluginError, call_each, load_plugins
+from core.permissions import PermissionCatalog, PermissionConfigError
+from core.plugins import CORE_ID, PluginError, PluginSet, call_each, load_plugins
 from core.settings import PREFIX, Setting, SettingsError, env_var_for, parse_value, resolve
 from core.storage import connect_mongo, redis_client
 
+log = logging.getLogger(__name__)
+
 CORE_ROUTES = {("/health", "GET"), ("/ping", "GET"), ("/metrics", "GET"), ("/api/csrf", "GET"),
                ("/graphql", "GET"), ("/graphql", "POST"), ("/api/admin/users", "GET"),
-               ("/api/admin/roles", "POST"), ("/api/admin/audit-logs", "GET")}
+               ("/api/admin/roles", "POST"), ("/api/admin/audit-logs", "GET"),
+               ("/openapi.json", "GET")}
 
 
 def _json_renderer() -> JSON:
@@ -65,10 +74,11 @@ def _check_production(raw, settings) -> None:
                                 f"({env_var_for(key)}), not the ini file")
 
 
-def _mount_services(config, pm, settings, infos) -> None:
-    owners = {key: "core" for key in CORE_ROUTES}
+def _mount_services(config, plugins: PluginSet, settings, permissions: PermissionCatalog) -> None:
+    owners = {key: CORE_ID for key in CORE_ROUTES}
+    plugins.routes = {CORE_ID: sorted({path for path, _ in CORE_ROUTES})}
     names: dict[str, str] = {}
-    for plugin_id, services in call_each(pm, "interviewminds_services", settings=settings):
+    for plugin_id, services in plugins.call("interviewminds_services", settings=settings):
         for service in services:
             if service.name in names:
                 raise PluginError(f"service name {service.name!r} is used by both {names[service.name]!r} "
@@ -81,8 +91,64 @@ def _mount_services(config, pm, settings, infos) -> None:
                     raise PluginError(f"route {method} {service.path} is defined by both {owners[key]!r} "
                                       f"and {plugin_id!r}")
                 owners[key] = plugin_id
-            infos[plugin_id].routes.append(f"{','.join(methods)} {service.path}")
+            for method, _, args in service.definitions:
+                needed = args.get("permission")
+                if isinstance(needed, str) and needed not in permissions:
+                    raise PluginError(f"plugin {plugin_id!r}: {method} {service.path} requires permission "
+                                      f"{needed!r}, which no enabled plugin declares")
+            plugins.routes.setdefault(plugin_id, []).append(service.path)
+            plugins.infos[plugin_id].routes.append(f"{','.join(methods)} {service.path}")
             config.add_cornice_service(service)
+
+
+def _permissions(plugins: PluginSet, settings) -> PermissionCatalog:
+    try:
+        catalog = PermissionCatalog((plugin_id, permission) for plugin_id, declared
+                                    in plugins.call("interviewminds_permissions", settings=settings)
+                                    for permission in declared)
+        overrides, source = role_overrides(settings)
+        catalog.grants = catalog.resolve(overrides, source=source)
+    except PermissionConfigError as exc:
+        raise PluginError(str(exc)) from None
+    for name, owner in catalog.owners.items():
+        if owner in plugins.infos:
+            plugins.infos[owner].permissions.append(name)
+    return catalog
+
+
+def _identity_sources(plugins: PluginSet, settings) -> list:
+    from core.auth.sources import IdentitySource
+
+    sources = []
+    for plugin_id, declared in plugins.call("interviewminds_identity_sources", settings=settings):
+        for source in declared:
+            if not isinstance(source, IdentitySource):
+                raise PluginError(f"plugin {plugin_id!r}: identity source {source!r} needs a `name` and "
+                                  "an `authenticate(request)` method")
+            sources.append(source)
+            if plugin_id in plugins.infos:
+                plugins.infos[plugin_id].identity_sources.append(source.name)
+    return sources
+
+
+def _health_checks(plugins: PluginSet, settings) -> HealthChecks:
+    health = HealthChecks()
+    for plugin_id, checks in plugins.call("interviewminds_health_checks", settings=settings):
+        for name, check in dict(checks).items():
+            health.checks[f"{plugin_id}.{name}"] = check
+            if plugin_id in plugins.infos:
+                plugins.infos[plugin_id].health_checks.append(name)
+    return health
+
+
+def _record_contributions(plugins: PluginSet, jobs, events) -> None:
+    infos = plugins.infos
+    for name, (plugin_id, _) in jobs.jobs.items():
+        if plugin_id in infos:
+            infos[plugin_id].jobs.append(name)
+    for name, plugin_id in events.owners.items():
+        if plugin_id in infos:
+            infos[plugin_id].events.append(name)
 
 
 def build_config(raw_settings: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Configurator:
@@ -90,49 +156,87 @@ def build_config(raw_settings: Mapping[str, Any], environ: Mapping[str, str] | N
     settings, pm, infos = load_settings(raw_settings, environ)
     settings["handle_exceptions"] = False  # cornice's own exception views; core shapes errors
     config = Configurator(settings=settings)
-    registry = config.registry
-    registry.im_plugins = pm
-    registry.im_plugin_info = infos
-    registry.im_metrics = AppMetrics()
-    registry.im_redis = redis_client(settings["interviewminds.redis.url"], settings["interviewminds.redis.timeout"])
-    registry.im_health_extras = {}
+    config.include("pyramid_services")
+    config.commit()  # the service registry must exist before anything below provides a service
+    plugins = PluginSet(pm, infos)
+    provide = lambda name, obj: lookup.provide(config, name, obj)  # noqa: E731 - local shorthand
+    provide(lookup.PLUGINS, plugins)
+    provide(lookup.METRICS, AppMetrics())
+    provide(lookup.REDIS, redis_client(settings["interviewminds.redis.url"], settings["interviewminds.redis.timeout"]))
+    provide(lookup.HEALTH, _health_checks(plugins, settings))
     connect_mongo(settings["interviewminds.mongo.uri"], settings["interviewminds.mongo.timeout_ms"])
+
+    permissions = _permissions(plugins, settings)
+    provide(lookup.PERMISSIONS, permissions)
+    provide(lookup.IDENTITY, _identity_sources(plugins, settings))
+    events = EventCatalog.collect(plugins.call("interviewminds_events", settings=settings),
+                                  strict=settings["interviewminds.env"] != "production")
+    provide(lookup.EVENTS, events)
+    jobs = collect_jobs(pm, settings)
+    provide(lookup.JOBS, jobs)
 
     config.include("cornice")
     config.add_renderer("json", _json_renderer())
     config.include("core.http.errors")
+    config.include("core.http.methods")  # 405 + Allow for a wrong method on any route
     config.include("core.http.tweens")
     config.include("core.auth.setup")
-    config.include("core.protection")
+    config.include("core.breakers")
+    config.include("core.outbound")
     config.include("core.system")
     config.include("core.audit")
     config.include("core.admin")
 
-    _mount_services(config, pm, settings, infos)
-    registry.im_graphql_schema, graphql_fields = build_schema(pm, settings)
+    _mount_services(config, plugins, settings, permissions)
+    config.include("core.http.ratelimiting")  # needs every plugin's routes to check its prefixes
+    schema, graphql_fields = build_schema(pm, settings)
+    provide(lookup.GRAPHQL, schema)
     for plugin_id, fields in graphql_fields.items():
         infos[plugin_id].graphql_fields.extend(fields)
     config.include("core.graphql")
-
-    registry.im_jobs, registry.im_periodic = collect_jobs(pm, settings)
-    registry.im_jobs["core.audit_purge"] = ("core", purge_audit)
-    registry.im_periodic["core.audit_purge"] = 3600
-    for name, (plugin_id, _) in registry.im_jobs.items():
-        if plugin_id in infos:
-            infos[plugin_id].jobs.append(name)
-    registry.im_health_checks = {}
-    for plugin_id, checks in call_each(pm, "interviewminds_health_checks", settings=settings):
-        for name, check in dict(checks).items():
-            registry.im_health_checks[f"{plugin_id}.{name}"] = check
-            infos[plugin_id].health_checks.append(name)
-    registry.im_events = collect_events(pm, settings)
-    for name, plugin_id in registry.im_events.items():
-        if plugin_id in infos:
-            infos[plugin_id].events.append(name)
+    config.include("core.apidocs")  # GET /docs: Swagger UI over /openapi.json, local assets
+    config.include("core.openapi")  # GET /openapi.json, built on first request from all routes
+    _record_contributions(plugins, jobs, events)
 
     call_each(pm, "interviewminds_configure", config=config, settings=settings)
+    for name in lookup.service_names(config.registry):
+        owner = name.split(".", 1)[0]
+        if owner in infos:
+            infos[owner].services.append(name)
     return config
 
 
+def start(registry) -> None:
+    """Run every plugin's ``interviewminds_startup``; register their shutdown for process exit."""
+    pm = lookup.find_service(registry, lookup.PLUGINS).pm
+    call_each(pm, "interviewminds_startup", registry=registry)
+    if pm.hook.interviewminds_shutdown.get_hookimpls():
+        # A weak reference: test suites build many apps and must not keep them all alive.
+        atexit.register(_shutdown_if_alive, weakref.ref(registry))
+
+
+def _shutdown_if_alive(registry_ref) -> None:
+    registry = registry_ref()
+    if registry is not None:
+        shutdown(registry)
+
+
+def shutdown(registry) -> None:
+    """Run every plugin's ``interviewminds_shutdown`` once per app (a worker calls this on exit
+    and the atexit handler of :func:`start` would again); a failure is logged, never raised."""
+    if registry.__dict__.get("_interviewminds_shut_down"):
+        return
+    registry.__dict__["_interviewminds_shut_down"] = True
+    pm = lookup.find_service(registry, lookup.PLUGINS).pm
+    for impl in pm.hook.interviewminds_shutdown.get_hookimpls():
+        try:
+            impl.function(registry=registry)
+        except Exception:
+            log.exception("plugin %s failed in interviewminds_shutdown", impl.plugin_name)
+
+
 def make_wsgi_app(raw_settings: Mapping[str, Any], global_config=None, environ=None):
-    return build_config(raw_settings, environ).make_wsgi_app()
+    config = build_config(raw_settings, environ)
+    app = config.make_wsgi_app()
+    start(app.registry)
+    return app

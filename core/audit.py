@@ -78,7 +78,9 @@ def entry_for(request, response) -> AuditEntry | None:
 
 
 def audit_tween_factory(handler, registry):
-    failures = registry.im_metrics.audit_failures
+    from core.lookup import METRICS, find_service
+
+    failures = find_service(registry, METRICS).audit_failures
 
     def audit_tween(request):
         response = handler(request)

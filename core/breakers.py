@@ -411,3 +411,37 @@ class BreakerRegistry:
     def degraded(self) -> bool:
         """True while the last Redis access failed (breakers are failing open)."""
         return self._redis_down
+
+
+def declare_breaker(target, name: str, **overrides) -> Breaker:
+    """Declare (or get) breaker ``name`` on the app's :class:`BreakerRegistry` (found from a
+    config, request, registry or job context) with the ``interviewminds.breakers.*`` defaults."""
+    from core.lookup import BREAKERS, find_service, registry_of
+
+    registry = registry_of(target)
+    settings = registry.settings
+    options = {
+        "fail_max": settings["interviewminds.breakers.fail_max"],
+        "reset_timeout": settings["interviewminds.breakers.reset_timeout"],
+        "call_timeout": settings["interviewminds.breakers.call_timeout"],
+    }
+    options.update(overrides)
+    return find_service(registry, BREAKERS).declare(name, **options)
+
+
+def circuit_open_view(exc: CircuitOpenError, request):
+    from core.http.errors import error_response
+
+    return error_response(request, 503, f"{exc.name} is temporarily unavailable, retry later",
+                          headers={"Retry-After": exc.retry_after_header})
+
+
+def includeme(config):
+    """Register the app's BreakerRegistry (``core.breakers``), its /health section and 503 view."""
+    from core.lookup import BREAKERS, HEALTH, METRICS, REDIS, find_service, provide
+
+    registry = config.registry
+    breakers = BreakerRegistry(find_service(registry, REDIS), metrics=find_service(registry, METRICS).registry)
+    provide(config, BREAKERS, breakers)
+    find_service(registry, HEALTH).extras["circuitBreakers"] = breakers.states
+    config.add_view(circuit_open_view, context=CircuitOpenError)

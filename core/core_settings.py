@@ -32,12 +32,6 @@ CORE_SETTINGS = (
     Setting("graphql.max_tokens", int, 2000, "Most tokens in one GraphQL document.", minimum=10),
     Setting("graphql.graphiql", bool, False, "Serve GraphiQL on GET /graphql from a browser."),
     Setting("health.timeout", float, 2.0, "Seconds all health checks together may take.", minimum=0.1),
-    Setting("groq.api_key", str, "", "Groq API key. Empty: the LLM is off and features use heuristics.",
-            secret=True),
-    Setting("groq.base_url", str, "", "Groq API base URL (empty: the SDK default). Tests point it at a fake."),
-    Setting("groq.model", str, "llama-3.3-70b-versatile", "Chat model."),
-    Setting("groq.timeout", float, 20.0, "Seconds per LLM request.", minimum=0.1),
-    Setting("piston.url", str, "", "Piston API base URL for code execution; empty uses the local sandbox."),
     Setting("jobs.max_retries", int, 3, "How often a failed job is retried.", minimum=0),
     Setting("jobs.retry_intervals", list, ["10", "60", "300"], "Seconds before each retry (backoff)."),
     Setting("jobs.default_timeout", int, 300, "Seconds a job may run before the worker kills it.", minimum=1),
@@ -54,9 +48,13 @@ CORE_SETTINGS = (
     Setting("auth.leeway", float, 5.0, "Clock skew in seconds allowed for exp/nbf.", minimum=0),
     Setting("auth.interviewer_reads_any", bool, True,
             "Interviewers may read any interview (false: only the ones they are assigned)."),
-    Setting("auth.roles_file", str, "", "TOML role -> permissions map replacing config/roles.toml."),
+    Setting("auth.roles_file", str, "", "TOML grant overrides ([roles.<role>] grant/revoke) used instead of "
+            "config/roles.toml."),
     Setting("ratelimit.enabled", bool, True, "Apply rate limits."),
-    Setting("ratelimit.tiers_file", str, "", "TOML tiers replacing config/rate-limits.toml."),
+    Setting("ratelimit.tiers_file", str, "", "TOML limit overrides ([tiers] name = limit) used instead of "
+            "config/rate-limits.toml."),
+    Setting("ratelimit.limits", list, [], "Limit overrides applied last, as `tier=limit` words "
+            "(e.g. `ai=10/minute general=600/minute`)."),
     Setting("ratelimit.fail_mode", str, "open", "When Redis is unreachable: `open` lets requests through, "
             "`closed` answers 503.", choices=("open", "closed")),
     Setting("breakers.fail_max", int, 5, "Consecutive failures that open a breaker.", minimum=1),

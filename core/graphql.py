@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
+import marshmallow
 import strawberry
+from graphql import GraphQLError
 from cross_web import HTTPException as GraphQLHTTPException
 from cross_web.request._base import SyncHTTPRequestAdapter
 from pyramid.response import Response
@@ -16,8 +19,13 @@ from strawberry.http.sync_base_view import SyncBaseHTTPView
 from strawberry.schema.name_converter import NameConverter
 from strawberry.tools import merge_types
 
+from core.errors import DomainError
 from core.http.errors import STORE_ERRORS, error_response
+from core.http.validation import InputError
 from core.plugins import PluginError, call_each
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,25 @@ class CoreQuery:
         if identity is None:
             return None
         return Viewer(user_id=identity.user_id, role=identity.role, permissions=sorted(identity.permissions))
+
+
+def describe_error(error) -> None:
+    """Give a resolver's error the same code and status on every plugin (the one mapping of
+    domain errors to GraphQL; input errors are BAD_USER_INPUT, anything unexpected is hidden)."""
+    original = error.original_error
+    if isinstance(original, DomainError):
+        code, status = original.code, original.status
+    elif isinstance(original, (InputError, marshmallow.ValidationError)):
+        code, status = "BAD_USER_INPUT", 400
+        if isinstance(original, marshmallow.ValidationError):
+            error.message = f"invalid input: {original.messages}"
+    elif original is None or isinstance(original, GraphQLError):
+        return  # a GraphQL validation or syntax error, or one a resolver shaped itself
+    else:
+        log.error("unexpected error in a GraphQL resolver", exc_info=original)
+        code, status = "INTERNAL_SERVER_ERROR", 500
+        error.message = "internal server error"
+    error.extensions = {**(error.extensions or {}), "code": code, "status": status}
 
 
 def _field_names(cls) -> list[str]:
@@ -168,18 +195,32 @@ class PyramidGraphQLView(SyncBaseHTTPView):
         return sub_response
 
     def process_result(self, request, result):
-        # A store outage inside a resolver is a 503 for the whole request, as on REST.
         for error in result.errors or ():
-            if isinstance(error.original_error, STORE_ERRORS):
-                raise error.original_error
+            original = error.original_error
+            # A store outage inside a resolver is a 503 for the whole request, as on REST.
+            if isinstance(original, STORE_ERRORS):
+                raise original
+            describe_error(error)
         return super().process_result(request, result)
 
     def render_graphql_ide(self, request):
-        response = Response(self.graphql_ide_html, content_type="text/html", charset="utf-8")
-        from core.http.tweens import GRAPHIQL_CSP
+        # Our own page over vendored assets: strawberry's loads them from a CDN (core.graphiql).
+        from core.graphiql import graphiql_response
 
-        response.headers["Content-Security-Policy"] = GRAPHIQL_CSP
-        return response
+        return graphiql_response(request)
+
+    def parse_http_body(self, request):
+        # strawberry calls .get() on whatever the JSON body is: a number, string or null was a 500.
+        if request.method != "GET" and "application/json" in (request.content_type or ""):
+            if not isinstance(self.parse_json(request.body), (dict, list)):
+                raise GraphQLHTTPException(400, "the GraphQL request body must be a JSON object")
+        data = super().parse_http_body(request)
+        # strawberry checks the types of query, variables and extensions, not operationName.
+        for item in data if isinstance(data, list) else [data]:
+            if not isinstance(item.operation_name, (str, type(None))):
+                raise GraphQLHTTPException(400, "The GraphQL operation's `operationName` must be a string or "
+                                                "null, if provided.")
+        return data
 
     def __call__(self, request):
         try:
@@ -193,6 +234,10 @@ class PyramidGraphQLView(SyncBaseHTTPView):
 
 def includeme(config):
     registry = config.registry
-    view = PyramidGraphQLView(registry.im_graphql_schema, registry.settings["interviewminds.graphql.graphiql"])
+    from core.lookup import GRAPHQL, find_service
+
+    view = PyramidGraphQLView(find_service(registry, GRAPHQL), registry.settings["interviewminds.graphql.graphiql"])
     config.add_route("core.graphql", "/graphql")
     config.add_view(view, route_name="core.graphql", request_method=("GET", "POST"))
+    if registry.settings["interviewminds.graphql.graphiql"]:
+        config.include("core.graphiql")

@@ -1,15 +1,18 @@
 """``GET /health``: every check runs concurrently under one timeout and never raises.
 
-Status rules: ``unhealthy`` (HTTP 503) when MongoDB is down; ``degraded`` when any other
-configured dependency or plugin check is down; else ``ok``. Unconfigured optional services
-(Groq without a key, Piston without a URL) show ``not_configured`` and do not degrade.
+Status rules: ``unhealthy`` (HTTP 503) when MongoDB is down; ``degraded`` when Redis or any
+plugin check is down; else ``ok``. Optional services (an LLM provider, a code runner) are
+checked by the plugins that use them; unconfigured ones say ``not_configured`` and do not degrade.
 """
 from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
 import urllib.request
+from dataclasses import dataclass, field
 from typing import Callable
+
+from core.lookup import HEALTH, REDIS, find_service
 
 OK_VALUES = {"ok", "connected", "not_configured", "closed"}
 
@@ -46,6 +49,15 @@ def make_http_check(url: str, timeout: float) -> Callable[[], str]:
     return http_check
 
 
+@dataclass
+class HealthChecks:
+    """The app's checks: ``checks`` (``<plugin>.<name>`` -> callable) and ``extras``, sections
+    of the report (``circuitBreakers``, ``rateLimiter``) computed by core services."""
+
+    checks: dict[str, Callable[[], object]] = field(default_factory=dict)
+    extras: dict[str, Callable[[], object]] = field(default_factory=dict)
+
+
 def _status_of(result) -> str:
     return result.get("status", "error") if isinstance(result, dict) else str(result)
 
@@ -70,17 +82,11 @@ def run_checks(checks: dict[str, Callable[[], object]], timeout: float,
 def health_report(registry) -> tuple[int, dict]:
     settings = registry.settings
     timeout = settings["interviewminds.health.timeout"]
-    core_checks = {
-        "mongo": mongo_check,
-        "redis": make_redis_check(registry.im_redis),
-        # Groq is only contacted when the operator configured a key.
-        "groq": make_http_check((settings["interviewminds.groq.base_url"] or "https://api.groq.com")
-                                if settings["interviewminds.groq.api_key"] else "", timeout / 2),
-        "piston": make_http_check(settings["interviewminds.piston.url"], timeout / 2),
-    }
-    failures = {"mongo": "disconnected", "redis": "disconnected", "groq": "unreachable", "piston": "unreachable"}
+    health: HealthChecks = find_service(registry, HEALTH)
+    core_checks = {"mongo": mongo_check, "redis": make_redis_check(find_service(registry, REDIS))}
+    failures = {"mongo": "disconnected", "redis": "disconnected"}
     all_checks = dict(core_checks)
-    all_checks.update({f"plugin:{name}": fn for name, fn in registry.im_health_checks.items()})
+    all_checks.update({f"plugin:{name}": fn for name, fn in health.checks.items()})
     results = run_checks(all_checks, timeout, failures)
     services = {name: results[name] for name in core_checks}
     checks = {name.split(":", 1)[1]: results[name] for name in all_checks if name.startswith("plugin:")}
@@ -91,7 +97,7 @@ def health_report(registry) -> tuple[int, dict]:
     else:
         status = "ok"
     extra = {}
-    for name, provider in registry.im_health_extras.items():
+    for name, provider in health.extras.items():
         try:
             extra[name] = provider()
         except Exception as exc:  # never raise from /health

@@ -1,6 +1,8 @@
 """The hooks a plugin may implement.
 
 Every hook collects the results of all plugins (none is ``firstresult``, none is historic).
+Core's own contributions (its permissions, tiers, identity sources and jobs) come from
+:mod:`core.builtin`, registered first under the id ``core`` like any other plugin.
 Implement them with ``@core.hookimpl`` in the module named by your entry point.
 """
 from __future__ import annotations
@@ -69,9 +71,13 @@ def interviewminds_health_checks(settings):
 
 @hookspec
 def interviewminds_events(settings):
-    """Return the names of the domain events this plugin emits (e.g. ``"interview.completed"``).
+    """Return the domain events this plugin emits: an iterable of :class:`core.EventType`.
 
-    Subscribers such as webhooks validate subscriptions against the union of these names.
+    Each has a name (``"interview.completed"``), a version and a JSON Schema of its payload.
+    An event declared twice stops startup naming both plugins. :func:`core.events.emit` checks
+    every payload against its schema (a mismatch raises in development and tests, and is
+    logged and counted in production). Webhooks lists the catalogue at
+    ``GET /api/webhooks/event-types``.
     """
 
 
@@ -82,4 +88,76 @@ def interviewminds_on_event(name, payload, registry):
     ``payload`` is a JSON-able dict; ``registry`` is the app's Pyramid registry. Keep this
     fast: persist and enqueue a job for slow work. Exceptions are logged and counted,
     never propagated to the emitter.
+    """
+
+
+@hookspec
+def interviewminds_permissions(settings):
+    """Return this plugin's permission catalogue: an iterable of :class:`core.Permission`.
+
+    Each names a concrete ``resource:action``, describes it, and lists the roles that get it by
+    default (``admin`` gets every declared permission). Core merges the catalogues of all
+    enabled plugins; a permission declared twice stops startup naming both plugins.
+    Operators change grants in ``config/roles.toml`` (or ``interviewminds.auth.roles_file``);
+    an override naming a permission nobody declares stops startup, naming it. Views may only
+    require declared permissions.
+    """
+
+
+@hookspec
+def interviewminds_rate_limits(settings):
+    """Return this plugin's rate-limit tiers as a :class:`core.RateLimits`.
+
+    ``tiers`` maps a tier name to its default limit (``"30/minute"``, the ``limits`` notation);
+    ``paths`` maps a tier name to path prefixes of this plugin's own routes. A prefix that
+    covers none of the plugin's routes, covers another plugin's route, or is claimed twice
+    stops startup naming both plugins; so does one tier name declared with two different limits.
+    Operators override limits in ``interviewminds.ratelimit.limits`` or the tiers file.
+    """
+
+
+@hookspec
+def interviewminds_identity_sources(settings):
+    """Return authentication sources (:class:`core.IdentitySource`), tried in order.
+
+    For each request core asks every source of every plugin, in ini order (core's built-in
+    dev-token and Clerk JWT sources first): ``authenticate(request)`` returns a
+    :class:`core.Principal`, returns None ("not mine", the next source is asked), or raises
+    :class:`core.AuthenticationRefused` with a reason (the request is unauthenticated and a
+    protected route answers 401 with that reason). The role always comes from MongoDB.
+    """
+
+
+@hookspec
+def interviewminds_cli(subparsers):
+    """Add commands for ``interviewminds <plugin id> <command> CONFIG [...]``.
+
+    ``subparsers`` is this plugin's own argparse sub-parser collection. Call
+    ``subparsers.add_parser(name, help=...)``, add arguments, and ``set_defaults(func=...)``;
+    ``func(args, registry)`` runs with the app built from CONFIG and returns an exit code.
+    """
+
+
+@hookspec
+def interviewminds_startup(registry):
+    """Run once the app is configured, in the web process and in every worker.
+
+    Use it to warm caches or check external preconditions; an exception stops startup,
+    naming the plugin.
+    """
+
+
+@hookspec
+def interviewminds_shutdown(registry):
+    """Run when the web process or a worker exits normally. Exceptions are logged, not raised."""
+
+
+@hookspec
+def interviewminds_addhooks(pm):
+    """Publish hookspecs of this plugin's own, so that other plugins can extend it.
+
+    Call ``pm.add_hookspecs(module_or_class)`` with functions marked by a
+    ``pluggy.HookspecMarker("interviewminds")``. Called once, after every enabled plugin is
+    registered and before any other hook; call them as ``pm.hook.<name>(...)`` or with
+    :func:`core.plugins.call_each`.
     """

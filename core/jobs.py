@@ -15,6 +15,7 @@ from typing import Any, Callable
 from rq import Queue, Retry
 from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry, ScheduledJobRegistry
 
+from core.lookup import JOBS, METRICS, REDIS, find_service
 from core.plugins import PluginError, call_each
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ QUEUE_PREFIX = "interviewminds."
 
 @dataclass
 class JobContext:
-    """What a job function receives: the app's registry, settings and Redis client."""
+    """What a job function receives: the app's registry, settings, Redis and services."""
 
     registry: Any
 
@@ -34,7 +35,11 @@ class JobContext:
 
     @property
     def redis(self):
-        return self.registry.im_redis
+        return find_service(self.registry, REDIS)
+
+    def find_service(self, name: str, *, optional: bool = False):
+        """A service by name, as ``request.find_service(name=...)`` in a view."""
+        return find_service(self.registry, name, optional=optional)
 
     def enqueue(self, name: str, **kwargs):
         return enqueue(self.registry, name, **kwargs)
@@ -59,10 +64,16 @@ def resolve_callable(target) -> Callable:
     return getattr(importlib.import_module(module), attr)
 
 
-def collect_jobs(pm, settings) -> tuple[dict[str, tuple[str, Callable]], dict[str, int]]:
-    """Job name -> (plugin id, function), and periodic job name -> period in seconds.
+@dataclass(frozen=True)
+class JobCatalog:
+    """Job name -> (plugin id, function), and periodic job name -> period in seconds."""
 
-    Names must start with the plugin id."""
+    jobs: dict
+    periodic: dict
+
+
+def collect_jobs(pm, settings) -> JobCatalog:
+    """Every plugin's jobs (core's come from core.builtin). Names must start with the plugin id."""
     jobs: dict[str, tuple[str, Callable]] = {}
     periodic: dict[str, int] = {}
     for plugin_id, mapping in call_each(pm, "interviewminds_jobs", settings=settings):
@@ -81,7 +92,7 @@ def collect_jobs(pm, settings) -> tuple[dict[str, tuple[str, Callable]], dict[st
             except (ImportError, AttributeError) as exc:
                 raise PluginError(f"plugin {plugin_id!r}: job {name!r} target {target!r} "
                                   f"cannot be imported: {exc}") from exc
-    return jobs, periodic
+    return JobCatalog(jobs, periodic)
 
 
 def queue_name(plugin_id: str) -> str:
@@ -89,8 +100,9 @@ def queue_name(plugin_id: str) -> str:
 
 
 def queues(registry) -> list[Queue]:
-    plugin_ids = sorted({plugin_id for plugin_id, _ in registry.im_jobs.values()})
-    return [Queue(queue_name(pid), connection=registry.im_redis) for pid in plugin_ids]
+    redis = find_service(registry, REDIS)
+    plugin_ids = sorted({plugin_id for plugin_id, _ in find_service(registry, JOBS).jobs.values()})
+    return [Queue(queue_name(pid), connection=redis) for pid in plugin_ids]
 
 
 def enqueue(registry, name: str, *, job_id: str | None = None, delay: float | None = None, **kwargs):
@@ -98,13 +110,14 @@ def enqueue(registry, name: str, *, job_id: str | None = None, delay: float | No
 
     ``job_id`` makes enqueueing idempotent for callers that need it; ``delay`` schedules it.
     """
-    if name not in registry.im_jobs:
+    catalog: JobCatalog = find_service(registry, JOBS)
+    if name not in catalog.jobs:
         raise KeyError(f"unknown job {name!r}")
-    plugin_id, _ = registry.im_jobs[name]
+    plugin_id, _ = catalog.jobs[name]
     settings = registry.settings
     intervals = [int(x) for x in settings["interviewminds.jobs.retry_intervals"]]
     retries = settings["interviewminds.jobs.max_retries"]
-    queue = Queue(queue_name(plugin_id), connection=registry.im_redis)
+    queue = Queue(queue_name(plugin_id), connection=find_service(registry, REDIS))
     options = dict(job_id=job_id, retry=Retry(max=retries, interval=intervals) if retries else None,
                    job_timeout=settings["interviewminds.jobs.default_timeout"],
                    result_ttl=24 * 3600, failure_ttl=7 * 24 * 3600)
@@ -114,7 +127,7 @@ def enqueue(registry, name: str, *, job_id: str | None = None, delay: float | No
         job = queue.enqueue_in(dt.timedelta(seconds=delay), run_job, name, kwargs, **options)
     else:
         job = queue.enqueue(run_job, name, kwargs, **options)
-    registry.im_metrics.jobs_enqueued.labels(name).inc()
+    find_service(registry, METRICS).jobs_enqueued.labels(name).inc()
     return job
 
 
@@ -132,7 +145,7 @@ def run_job(name: str, kwargs: dict):
     """The function RQ actually runs: look the job up by name and call it with a context."""
     if _worker_registry is None:
         raise RuntimeError("run_job called outside `interviewminds worker`")
-    _, function = _worker_registry.im_jobs[name]
+    _, function = find_service(_worker_registry, JOBS).jobs[name]
     return function(JobContext(_worker_registry), **kwargs)
 
 
@@ -156,10 +169,11 @@ def enqueue_due_periodic(registry, now: float | None = None) -> list[str]:
 
     now = time.time() if now is None else now
     enqueued = []
-    for name, every in registry.im_periodic.items():
+    redis = find_service(registry, REDIS)
+    for name, every in find_service(registry, JOBS).periodic.items():
         slot = int(now // every)
         claim = f"interviewminds:periodic:{name}:{slot}"
-        if registry.im_redis.set(claim, "1", nx=True, ex=every * 2 + 60):
+        if redis.set(claim, "1", nx=True, ex=every * 2 + 60):
             enqueue(registry, name, job_id=f"periodic-{name.replace('.', '_')}-{slot}")
             enqueued.append(name)
     return enqueued
@@ -180,14 +194,14 @@ def run_worker(registry, *, burst: bool = False, with_scheduler: bool = True, ti
     from rq import Worker
 
     bind_worker(registry)
+    redis = find_service(registry, REDIS)
     stop = threading.Event()
-    if registry.im_periodic:
+    if find_service(registry, JOBS).periodic:
         enqueue_due_periodic(registry)
         if not burst:
             threading.Thread(target=_periodic_loop, args=(registry, stop, tick), daemon=True,
                              name="periodic-jobs").start()
-    worker = Worker(queues(registry) or [Queue(QUEUE_PREFIX + "core", connection=registry.im_redis)],
-                    connection=registry.im_redis)
+    worker = Worker(queues(registry) or [Queue(QUEUE_PREFIX + "core", connection=redis)], connection=redis)
     try:
         return worker.work(burst=burst, with_scheduler=with_scheduler)
     finally:

@@ -14,7 +14,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 
 class AppMetrics:
-    """The metrics core records. Plugins create theirs on ``registry.im_metrics.registry``."""
+    """The metrics core records. Plugins create theirs on ``find_service(registry, "core.metrics").registry``."""
 
     def __init__(self, registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry(auto_describe=True)
@@ -27,6 +27,9 @@ class AppMetrics:
                                     registry=self.registry)
         self.event_failures = Counter("interviewminds_event_subscriber_failures_total",
                                       "Event subscribers that raised", ["event"], registry=self.registry)
+        self.event_payload_errors = Counter("interviewminds_event_payload_errors_total",
+                                            "Events emitted undeclared or with a payload that breaks its schema",
+                                            ["event"], registry=self.registry)
         self.audit_failures = Counter("interviewminds_audit_write_failures_total",
                                       "Audit entries that could not be written", registry=self.registry)
         self.jobs_enqueued = Counter("interviewminds_jobs_enqueued_total", "Jobs enqueued by name", ["job"],

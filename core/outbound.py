@@ -448,3 +448,14 @@ def safe_request(
     finally:
         deadline.cancel()
         conn.close()
+
+
+def includeme(config):
+    """Register the app's policy for user-supplied URLs as the service ``core.outbound``."""
+    from core.lookup import OUTBOUND, provide
+
+    settings = config.registry.settings
+    provide(config, OUTBOUND, OutboundPolicy(
+        allow_cidrs=settings["interviewminds.outbound.allow_cidrs"],
+        allowed_ports=[int(p) for p in settings["interviewminds.outbound.allowed_ports"]],
+    ))

@@ -4,18 +4,29 @@ A permission is ``resource:action`` (lower-case letters, digits, ``_`` and ``-``
 use wildcards: ``*`` (everything), ``resource:*`` (every action on a resource) and
 ``*:action`` (an action on every resource). What a view *needs* is always concrete.
 
-The role -> permissions map ships in ``config/roles.toml``; operators may point a setting at
-their own file, which must define exactly the known roles.
+Plugins declare the permissions they check, with the roles that get them by default
+(``interviewminds_permissions`` -> :class:`Permission`); core merges those catalogues into a
+:class:`PermissionCatalog`. ``config/roles.toml`` (or ``interviewminds.auth.roles_file``) only
+holds the operator's overrides::
+
+    [roles.interviewer]
+    grant = ["webhooks:manage_any"]   # added to the defaults
+    revoke = ["export:read"]          # taken away (wildcards allowed: "export:*")
+
+An override that names a permission no enabled plugin declares stops startup, naming it.
 """
 from __future__ import annotations
 
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+# The one definition of the roles; everything else imports these.
 ROLES = ("candidate", "interviewer", "admin")
 DEFAULT_ROLE = "candidate"  # a user with no stored record
+ALL_ACCESS_ROLE = "admin"   # gets every declared permission by default
 
 _NAME = r"[a-z][a-z0-9_-]*"
 _CONCRETE = re.compile(rf"^{_NAME}:{_NAME}$")
@@ -38,6 +49,109 @@ def permits(granted: Iterable[str], needed: str) -> bool:
     resource, action = needed.split(":")
     accepted = {"*", "*:*", needed, f"{resource}:*", f"*:{action}"}
     return any(grant in accepted for grant in granted)
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One permission a plugin checks: ``name`` is ``resource:action``; ``roles`` get it by default.
+
+    ``admin`` gets every declared permission whether listed or not.
+    """
+
+    name: str
+    description: str
+    roles: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not _CONCRETE.match(self.name):
+            raise PermissionConfigError(f"permission {self.name!r} must look like 'resource:action'")
+        unknown = [r for r in self.roles if r not in ROLES]
+        if unknown:
+            raise PermissionConfigError(f"permission {self.name!r}: unknown role {unknown[0]!r}; "
+                                        f"roles are {', '.join(ROLES)}")
+
+
+class PermissionCatalog:
+    """Every declared permission, who declared it, and the role -> grants map after overrides."""
+
+    def __init__(self, declared: Iterable[tuple[str, Permission]]):
+        self.permissions: dict[str, Permission] = {}
+        self.owners: dict[str, str] = {}
+        self.grants: RolePermissions | None = None  # set by the app once overrides are applied
+        for owner, permission in declared:
+            if not isinstance(permission, Permission):
+                raise PermissionConfigError(f"plugin {owner!r}: interviewminds_permissions must return "
+                                            f"core.Permission objects, got {permission!r}")
+            if permission.name in self.permissions:
+                raise PermissionConfigError(f"permission {permission.name!r} is declared by both "
+                                            f"{self.owners[permission.name]!r} and {owner!r}")
+            self.permissions[permission.name] = permission
+            self.owners[permission.name] = owner
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.permissions
+
+    def matching(self, grant: str) -> set[str]:
+        """The declared permissions a grant (possibly a wildcard) covers."""
+        return {name for name in self.permissions if permits((grant,), name)}
+
+    def defaults(self) -> dict[str, set[str]]:
+        grants = {role: set() for role in ROLES}
+        for permission in self.permissions.values():
+            for role in set(permission.roles) | {ALL_ACCESS_ROLE}:
+                grants[role].add(permission.name)
+        return grants
+
+    def resolve(self, overrides: Mapping, *, source: str = "overrides") -> "RolePermissions":
+        """Apply ``{role: {"grant": [...], "revoke": [...]}}`` to the defaults."""
+        if not isinstance(overrides, Mapping):
+            raise PermissionConfigError(f"{source}: [roles] must be a table of role tables")
+        grants = self.defaults()
+        for role, change in overrides.items():
+            if role not in ROLES:
+                raise PermissionConfigError(f"{source}: unknown role {role!r}; roles are {', '.join(ROLES)}")
+            if not isinstance(change, Mapping) or set(change) - {"grant", "revoke"}:
+                raise PermissionConfigError(f"{source}: [roles.{role}] may only have 'grant' and 'revoke' lists")
+            for verb in ("grant", "revoke"):
+                entries = change.get(verb, [])
+                if isinstance(entries, str) or not isinstance(entries, list):
+                    raise PermissionConfigError(f"{source}: roles.{role}.{verb} must be a list of permissions")
+                for entry in entries:
+                    if not is_valid_grant(entry):
+                        raise PermissionConfigError(
+                            f"{source}: roles.{role}.{verb}: {entry!r} is not a permission "
+                            "('resource:action', 'resource:*', '*:action' or '*')")
+                    covered = self.matching(entry)
+                    if not covered:
+                        raise PermissionConfigError(
+                            f"{source}: roles.{role}.{verb}: unknown permission {entry!r} "
+                            "(no enabled plugin declares it)")
+                    if verb == "grant":
+                        grants[role] |= covered
+                    else:
+                        grants[role] -= covered
+        return RolePermissions(grants, source=source)
+
+    def describe(self) -> list[dict]:
+        """The catalogue for docs and admin output."""
+        return [{"name": p.name, "description": p.description, "plugin": self.owners[p.name],
+                 "defaultRoles": sorted(set(p.roles) | {ALL_ACCESS_ROLE})}
+                for p in sorted(self.permissions.values(), key=lambda p: p.name)]
+
+
+def load_overrides(path: str | Path) -> dict:
+    """The ``[roles]`` table of an overrides file (empty when the file has none)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise PermissionConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise PermissionConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    unknown = sorted(set(data) - {"roles"})
+    if unknown:
+        raise PermissionConfigError(f"{path}: unknown table [{unknown[0]}] (only [roles.<role>] overrides)")
+    return data.get("roles", {})
 
 
 class RolePermissions:
@@ -66,18 +180,6 @@ class RolePermissions:
                         "('resource:action', 'resource:*', '*:action' or '*')")
             grants[role] = frozenset(entries)
         self._grants = grants
-
-    @classmethod
-    def from_toml(cls, path: str | Path) -> "RolePermissions":
-        """Load ``[roles]`` from a TOML file such as ``config/roles.toml``."""
-        path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise PermissionConfigError(f"{path}: not valid TOML: {exc}") from None
-        if "roles" not in data:
-            raise PermissionConfigError(f"{path}: no [roles] table")
-        return cls(data["roles"], source=str(path))
 
     @property
     def roles(self) -> tuple[str, ...]:

@@ -1,7 +1,8 @@
 """Loading plugins: entry points in group ``interviewminds.plugins``, in the ini's order.
 
 Nothing is loaded just because it is installed. An unknown name, an import error or a
-duplicate stops startup with a :class:`PluginError` naming the plugin.
+duplicate stops startup with a :class:`PluginError` naming the plugin. Core's own hook
+implementations (:mod:`core.builtin`) are registered first, under the id ``core``.
 """
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ PLUGIN_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Core's own setting sections: a plugin id may not shadow them.
 RESERVED_IDS = frozenset({
     "plugins", "debug", "env", "mongo", "redis", "http", "cors", "graphql", "health",
-    "groq", "piston", "jobs", "auth", "csrf", "ratelimit", "breakers", "audit", "security",
-    "outbound", "metrics", "var_dir", "core", "admin", "users",
+    "jobs", "auth", "csrf", "ratelimit", "breakers", "audit", "security",
+    "outbound", "metrics", "var_dir", "core", "admin", "users", "events", "llm",
 })
+CORE_ID = "core"
 
 
 class PluginError(RuntimeError):
@@ -45,6 +47,26 @@ class PluginInfo:
     health_checks: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
     settings: list[str] = field(default_factory=list)
+    permissions: list[str] = field(default_factory=list)
+    rate_limit_paths: list[str] = field(default_factory=list)
+    identity_sources: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+    optional_services: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PluginSet:
+    """The app's plugin manager, what each enabled plugin contributed, and who owns which route.
+
+    Registered as the service ``core.plugins``.
+    """
+
+    pm: pluggy.PluginManager
+    infos: dict[str, PluginInfo]
+    routes: dict[str, list[str]] = field(default_factory=dict)  # owner id -> route paths
+
+    def call(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        return call_each(self.pm, hook_name, **kwargs)
 
 
 def _import_module(name: str, target: str) -> ModuleType:
@@ -57,8 +79,11 @@ def _import_module(name: str, target: str) -> ModuleType:
 
 def load_plugins(names: list[str]) -> tuple[pluggy.PluginManager, dict[str, PluginInfo]]:
     """Build a plugin manager with core's hookspecs and the named plugins, in order."""
+    from core import builtin
+
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
+    pm.register(builtin, name=CORE_ID)
     available = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
     infos: dict[str, PluginInfo] = {}
     for name in names:
@@ -88,12 +113,22 @@ def load_plugins(names: list[str]) -> tuple[pluggy.PluginManager, dict[str, Plug
             pm.register(module, name=plugin_id)
         except ValueError as exc:
             raise PluginError(f"plugin {plugin_id!r} cannot be registered: {exc}") from exc
-        unknown_hooks = [h for h in pm.get_hookcallers(module) or [] if h.spec is None]
+        infos[plugin_id] = PluginInfo(plugin_id, module, dist, version,
+                                      optional_services=list(getattr(module, "OPTIONAL_SERVICES", ())))
+    # Plugins publish their own hookspecs first, so hooks of one plugin that extend another
+    # are checked against them below.
+    for impl in pm.hook.interviewminds_addhooks.get_hookimpls():
+        try:
+            impl.function(pm=pm)
+        except Exception as exc:
+            raise PluginError(f"plugin {impl.plugin_name!r} failed in interviewminds_addhooks: "
+                              f"{type(exc).__name__}: {exc}") from exc
+    for plugin_id, info in infos.items():
+        unknown_hooks = [h for h in pm.get_hookcallers(info.module) or [] if h.spec is None]
         if unknown_hooks:
             raise PluginError(f"plugin {plugin_id!r} implements unknown hooks: "
                               f"{', '.join(h.name for h in unknown_hooks)}")
-        hooks = sorted(h.name for h in pm.get_hookcallers(module) or [])
-        infos[plugin_id] = PluginInfo(plugin_id, module, dist, version, hooks=hooks)
+        info.hooks = sorted(h.name for h in pm.get_hookcallers(info.module) or [])
     return pm, infos
 
 

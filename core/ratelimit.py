@@ -3,7 +3,9 @@
 The moving-window strategy stores one timestamp per hit in a Redis list and admits a hit
 with a Lua script, so N processes sharing one Redis enforce one exact limit.
 
-Tiers (``config/rate-limits.toml``): ``general`` applies to every route; other tiers apply
+Tiers come from plugins (``interviewminds_rate_limits``; core declares ``general`` and
+``graphql``), with the operator's limit overrides from ``interviewminds.ratelimit.limits`` and
+``config/rate-limits.toml``. ``general`` applies to every route; other tiers apply
 to paths under their prefixes (matched on whole path segments: ``/api/chat`` covers
 ``/api/chat/x`` but not ``/api/chatroom``).
 
@@ -53,19 +55,104 @@ class RateLimitConfig:
 
     tiers: dict[str, str]
     paths: dict[str, list[str]] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)  # prefix -> the plugin that claimed it
 
 
-def load_rate_limit_config(path: str | Path) -> RateLimitConfig:
-    """Read ``[tiers]`` and ``[paths]`` from a TOML file such as ``config/rate-limits.toml``."""
+@dataclass(frozen=True)
+class RateLimits:
+    """A plugin's contribution (``interviewminds_rate_limits``): tiers and its own path prefixes."""
+
+    tiers: Mapping[str, str] = field(default_factory=dict)
+    paths: Mapping[str, Iterable[str]] = field(default_factory=dict)
+
+
+def _covers(prefix: str, path: str) -> bool:
+    """Whole-segment prefix match: ``/api/chat`` covers ``/api/chat/{id}``, not ``/api/chatroom``."""
+    return path == prefix or path.startswith(prefix.rstrip("/") + "/")
+
+
+def merge_rate_limits(contributions: Iterable[tuple[str, RateLimits]],
+                      routes: Mapping[str, Iterable[str]]) -> RateLimitConfig:
+    """Merge every plugin's tiers and prefixes; ``routes`` maps plugin id -> its route paths.
+
+    A prefix must cover at least one of its plugin's routes and none of another's; a prefix
+    claimed twice, or a tier declared twice with different limits, is an error naming both.
+    """
+    tiers: dict[str, str] = {}
+    tier_owner: dict[str, str] = {}
+    paths: dict[str, list[str]] = {}
+    prefix_owner: dict[str, str] = {}
+    route_owner = {path: owner for owner, owned in routes.items() for path in owned}
+    for plugin_id, contribution in contributions:
+        if not isinstance(contribution, RateLimits):
+            raise RateLimitConfigError(f"plugin {plugin_id!r}: interviewminds_rate_limits must return "
+                                       f"core.RateLimits, got {contribution!r}")
+        for tier, expression in dict(contribution.tiers).items():
+            if tier in tiers and tiers[tier] != expression:
+                raise RateLimitConfigError(
+                    f"rate-limit tier {tier!r} is declared as {tiers[tier]!r} by {tier_owner[tier]!r} "
+                    f"and as {expression!r} by {plugin_id!r}")
+            tiers.setdefault(tier, expression)
+            tier_owner.setdefault(tier, plugin_id)
+        for tier, prefixes in dict(contribution.paths).items():
+            if isinstance(prefixes, str):
+                raise RateLimitConfigError(f"plugin {plugin_id!r}: paths for tier {tier!r} must be a list")
+            for prefix in prefixes:
+                if prefix in prefix_owner:
+                    raise RateLimitConfigError(f"rate-limit prefix {prefix!r} is claimed by both "
+                                               f"{prefix_owner[prefix]!r} and {plugin_id!r}")
+                covered = {route_owner[path] for path in route_owner if _covers(prefix, path)}
+                if plugin_id not in covered:
+                    raise RateLimitConfigError(f"plugin {plugin_id!r}: rate-limit prefix {prefix!r} "
+                                               "covers none of its own routes")
+                others = sorted(covered - {plugin_id})
+                if others:
+                    raise RateLimitConfigError(f"rate-limit prefix {prefix!r} of {plugin_id!r} covers "
+                                               f"routes of {others[0]!r}")
+                prefix_owner[prefix] = plugin_id
+                paths.setdefault(tier, []).append(prefix)
+    return RateLimitConfig(tiers, paths, prefix_owner)
+
+
+def apply_limit_overrides(config: RateLimitConfig, overrides: Mapping[str, str], source: str) -> RateLimitConfig:
+    """Replace tier limits with the operator's; an override of an undeclared tier is an error."""
+    tiers = dict(config.tiers)
+    for tier, expression in overrides.items():
+        if tier not in tiers:
+            raise RateLimitConfigError(f"{source}: unknown rate-limit tier {tier!r} "
+                                       f"(declared: {', '.join(sorted(tiers))})")
+        tiers[tier] = expression
+    return RateLimitConfig(tiers, config.paths, config.owners)
+
+
+def load_limit_overrides(path: str | Path) -> dict[str, str]:
+    """The ``[tiers]`` table of an operator's TOML file, e.g. ``config/rate-limits.toml``."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise RateLimitConfigError(f"{path}: not valid TOML: {exc}") from None
-    tiers, paths = data.get("tiers"), data.get("paths", {})
-    if not isinstance(tiers, dict) or not isinstance(paths, dict):
-        raise RateLimitConfigError(f"{path}: expected a [tiers] table and an optional [paths] table")
-    return RateLimitConfig(dict(tiers), {k: list(v) for k, v in paths.items()})
+    except OSError as exc:
+        raise RateLimitConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    unknown = sorted(set(data) - {"tiers"})
+    if unknown:
+        raise RateLimitConfigError(f"{path}: unknown table [{unknown[0]}] (only [tiers] limit overrides; "
+                                   "plugins declare their own paths)")
+    tiers = data.get("tiers", {})
+    if not isinstance(tiers, dict) or not all(isinstance(v, str) for v in tiers.values()):
+        raise RateLimitConfigError(f"{path}: [tiers] must map tier names to limit strings")
+    return tiers
+
+
+def parse_limit_setting(entries: Iterable[str], key: str) -> dict[str, str]:
+    """``["ai=10/minute", ...]`` from the ini -> ``{"ai": "10/minute"}``."""
+    out = {}
+    for entry in entries:
+        tier, sep, expression = entry.partition("=")
+        if not sep or not tier.strip() or not expression.strip():
+            raise RateLimitConfigError(f"{key}: {entry!r} must look like 'tier=limit' (e.g. ai=10/minute)")
+        out[tier.strip()] = expression.strip()
+    return out
 
 
 @dataclass(frozen=True)

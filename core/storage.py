@@ -13,6 +13,11 @@ log = logging.getLogger(__name__)
 def connect_mongo(uri: str, timeout_ms: int) -> None:
     """(Re)connect mongoengine's default alias. pymongo reconnects by itself after an outage."""
     mongoengine.disconnect_all()
+    # disconnect_all() forgets the collections cached on Document classes through mongoengine's
+    # registry of classes BY NAME; two plugins' classes of one name (webhooks' and interviews'
+    # `Message`) hide each other there, and the hidden one would keep a closed client.
+    for cls in _document_classes(("",)):
+        cls._collection = None
     mongoengine.connect(
         host=uri,
         alias="default",

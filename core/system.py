@@ -5,6 +5,7 @@ from pyramid.csrf import get_csrf_token
 from pyramid.response import Response
 
 from core.health import health_report
+from core.lookup import METRICS
 from core.metrics import exposition
 
 
@@ -21,7 +22,7 @@ def ping_view(request):
 
 
 def metrics_view(request):
-    body, content_type = exposition(request.registry.im_metrics.registry)
+    body, content_type = exposition(request.find_service(name=METRICS).registry)
     response = Response(body=body)
     response.headers["Content-Type"] = content_type
     return response

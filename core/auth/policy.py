@@ -1,6 +1,7 @@
 """The Pyramid security policy: who is calling (token -> identity) and what they may do.
 
-``request.identity`` is an :class:`Identity` or None. A present but invalid token leaves the
+``request.identity`` is an :class:`Identity` or None. The identity sources
+(``interviewminds_identity_sources``) are asked in order; the first :class:`Principal` wins. A present but invalid token leaves the
 identity empty and records why in ``request.auth_error``; a protected view then answers 401
 with that reason. Cookie-authenticated unsafe requests must pass the CSRF check.
 """
@@ -8,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import jwt as pyjwt
-from pyramid.security import Allowed, Denied
 from pyramid.csrf import check_csrf_token
+from pyramid.security import Allowed, Denied
 
-from core.auth.jwt import AuthenticationError, token_from_request_parts
+from core.auth.jwt import AuthenticationError
+from core.auth.sources import bearer_credentials
 from core.auth.users import DEFAULT_ROLE, role_of
 from core.permissions import permits
 
@@ -24,37 +25,17 @@ class Identity:
     user_id: str
     role: str
     permissions: frozenset
-    via: str  # "header" or "cookie"
+    via: str  # "header", "cookie", or what the identity source says
     claims: dict
+    source: str = ""  # the identity source that recognised the caller
 
     def can(self, permission: str) -> bool:
         return permits(self.permissions, permission)
 
 
-class Verifiers:
-    """Routes a token to the dev verifier (by its key id) or to the Clerk verifier."""
-
-    def __init__(self, clerk=None, dev=None, dev_kid: str | None = None):
-        self.clerk = clerk
-        self.dev = dev
-        self.dev_kid = dev_kid
-
-    def verify(self, token: str) -> dict:
-        if self.dev is not None:
-            try:
-                kid = pyjwt.get_unverified_header(token).get("kid")
-            except pyjwt.InvalidTokenError:
-                raise AuthenticationError("malformed token") from None
-            if kid == self.dev_kid:
-                return self.dev.verify(token)
-        if self.clerk is None:
-            raise AuthenticationError("no token verifier is configured for this key")
-        return self.clerk.verify(token)
-
-
 class SecurityPolicy:
-    def __init__(self, verifiers: Verifiers, roles):
-        self.verifiers = verifiers
+    def __init__(self, sources, roles):
+        self.sources = tuple(sources)
         self.roles = roles
 
     def identity(self, request):
@@ -71,20 +52,23 @@ class SecurityPolicy:
         return identity
 
     def _authenticate(self, request):
-        token, via = token_from_request_parts(
-            request.headers.get("Authorization"), request.cookies, request.GET)
-        if token is None:
+        token, _ = bearer_credentials(request)  # refuses query-string tokens whoever handles them
+        for source in self.sources:
+            principal = source.authenticate(request)
+            if principal is not None:
+                break
+        else:
+            if token is not None:
+                raise AuthenticationError("no token verifier is configured for this key")
             return None
-        claims = self.verifiers.verify(token)
-        if via == "cookie" and request.method in UNSAFE_METHODS:
+        if principal.via == "cookie" and request.method in UNSAFE_METHODS:
             if not check_csrf_token(request, token="csrf_token", header="X-CSRF-Token", raises=False):
                 request.environ["interviewminds.csrf_failed"] = True
                 raise AuthenticationError("cookie-authenticated requests must send X-CSRF-Token "
                                           "(get one from GET /api/csrf)")
-        user_id = claims["sub"]
-        role = role_of(user_id) or DEFAULT_ROLE
-        return Identity(user_id=user_id, role=role, permissions=self.roles.for_role(role), via=via,
-                        claims=claims)
+        role = role_of(principal.user_id) or DEFAULT_ROLE
+        return Identity(user_id=principal.user_id, role=role, permissions=self.roles.for_role(role),
+                        via=principal.via, claims=principal.claims, source=source.name)
 
     def authenticated_userid(self, request):
         identity = self.identity(request)

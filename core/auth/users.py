@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import mongoengine as me
 from core.clock import utcnow
-
-ROLES = ("candidate", "interviewer", "admin")
-DEFAULT_ROLE = "candidate"
+from core.permissions import DEFAULT_ROLE, ROLES
 
 
 class User(me.Document):

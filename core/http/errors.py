@@ -12,6 +12,9 @@ import redis.exceptions
 from pyramid.httpexceptions import HTTPException, HTTPForbidden
 from pyramid.response import Response
 
+from core.errors import DomainError
+from core.lookup import METRICS, find_service
+
 log = logging.getLogger(__name__)
 
 STORE_DOWN_RETRY_AFTER = 5
@@ -29,25 +32,6 @@ DEFAULT_MESSAGES = {
     500: "internal server error",
     503: "service unavailable",
 }
-
-
-class APIError(Exception):
-    """Raise from services or views to answer ``status`` with ``message``.
-
-    ``headers`` are added to the response (e.g. ``Retry-After``); ``details`` only show in debug.
-    """
-
-    def __init__(self, status: int, message: str, *, headers: dict | None = None, details=None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers or {}
-        self.details = details
-
-
-class ServiceUnavailable(APIError):
-    def __init__(self, message: str, retry_after: float | int = STORE_DOWN_RETRY_AFTER):
-        super().__init__(503, message, headers={"Retry-After": str(max(1, int(round(retry_after))))})
 
 
 STORE_ERRORS = (
@@ -79,6 +63,8 @@ def http_exception_view(exc, request):
     if status < 400:
         return exc
     message = DEFAULT_MESSAGES.get(status) if exc.detail is None else str(exc.detail)
+    if status == 404 and message == request.path_info:  # Pyramid's router puts the bare path here
+        message = f"not found: no route matches {request.path_info}"
     keep = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after", "www-authenticate"}}
     if isinstance(exc, HTTPForbidden):
         status, message = _denial(request, message)
@@ -100,13 +86,14 @@ def _denial(request, message: str) -> tuple[int, str]:
     return 403, f"permission denied: role {identity.role!r} may not do this"
 
 
-def api_error_view(exc: APIError, request):
+def domain_error_view(exc: DomainError, request):
+    """Every domain error (core.errors) becomes the documented body with its status."""
     return error_response(request, exc.status, exc.message, headers=exc.headers, details=exc.details)
 
 
 def store_error_view(exc, request):
     log.warning("store unavailable: %s: %s", type(exc).__name__, exc)
-    metrics = getattr(request.registry, "im_metrics", None)
+    metrics = find_service(request, METRICS, optional=True)
     if metrics is not None:
         metrics.store_errors.labels(type(exc).__module__.split(".")[0]).inc()
     return error_response(request, 503, "a data store is unavailable, retry shortly",
@@ -121,7 +108,7 @@ def unexpected_error_view(exc, request):
 
 def includeme(config):
     config.add_view(http_exception_view, context=HTTPException)
-    config.add_view(api_error_view, context=APIError)
+    config.add_view(domain_error_view, context=DomainError)
     for store_error in STORE_ERRORS:
         config.add_view(store_error_view, context=store_error)
     config.add_view(unexpected_error_view, context=Exception)

@@ -43,18 +43,30 @@ class Service(cornice.Service):
 
     Extra arguments: ``upload=True`` accepts any content type and bodies up to
     ``interviewminds.http.max_upload_bytes``; ``max_body_bytes`` overrides the JSON limit.
+
+    Views may also say how ``/openapi.json`` documents them (nothing here changes the response):
+    ``status=201`` the success status (default 200; 204 has no body), ``produces=("text/csv", ...)``
+    the success media types (default JSON), ``openapi={...}`` extra Operation Object fields
+    (e.g. header ``parameters``, response ``links``). ``Service(..., openapi={...})`` applies to
+    every method (e.g. ``{"parameters": [core.openapi.object_id_parameter()]}``). See ``core.openapi``.
     """
 
-    def __init__(self, name: str, path: str, *, upload: bool = False, max_body_bytes: int | None = None, **kw):
+    def __init__(self, name: str, path: str, *, upload: bool = False, max_body_bytes: int | None = None,
+                 openapi: dict | None = None, **kw):
         kw.setdefault("error_handler", error_handler)
         kw.setdefault("renderer", "json")
         kw.setdefault("cors_enabled", False)
         self.upload = upload
         self.max_body_bytes = max_body_bytes
+        self.openapi_views: dict[str, dict] = {}  # method -> documentation (status, produces, openapi)
+        self.openapi_defaults = openapi or {}  # Operation Object fields for every method
         super().__init__(name=name, path=path, **kw)
 
     def add_view(self, method, view, **kwargs):
         methods = {method.upper()} if isinstance(method, str) else {m.upper() for m in method}
+        doc = {key: kwargs.pop(key) for key in ("status", "produces", "openapi") if key in kwargs}
+        for name in methods:
+            self.openapi_views[name] = doc
         if methods & BODY_METHODS:
             if not self.upload:
                 kwargs.setdefault("content_type", ("application/json",))

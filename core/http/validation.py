@@ -13,6 +13,8 @@ import marshmallow
 from bson import ObjectId
 from bson.errors import InvalidId
 
+from core.errors import Invalid
+
 MAX_JSON_DEPTH = 32
 
 
@@ -121,14 +123,13 @@ def querystring_validator(request, schema=None, **_kw) -> None:
 
 def object_id(value: str, what: str = "id") -> ObjectId:
     """Parse a path id, raising a 404-worthy error for anything that isn't an ObjectId."""
-    from core.http.errors import APIError
 
     try:
         if not isinstance(value, str) or len(value) != 24:
             raise InvalidId(value)
         return ObjectId(value)
     except (InvalidId, TypeError):
-        raise APIError(400, f"{what}: {str(value)[:40]!r} is not a valid id (24 hex characters)") from None
+        raise Invalid(f"{what}: {str(value)[:40]!r} is not a valid id (24 hex characters)") from None
 
 
 class StrictSchema(marshmallow.Schema):

@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core.http.errors import APIError
+from core.errors import Forbidden, Unauthenticated
+
 
 READS_ANY_SETTING = "interviewminds.auth.interviewer_reads_any"
 
@@ -33,7 +34,7 @@ class Viewer:
         """The viewer of a request; 401 when nobody is authenticated."""
         identity = request.identity
         if identity is None:
-            raise APIError(401, "authentication required: send Authorization: Bearer <token>",
+            raise Unauthenticated("authentication required: send Authorization: Bearer <token>",
                            headers={"WWW-Authenticate": "Bearer"})
         return cls(identity, bool(request.registry.settings.get(READS_ANY_SETTING, True)))
 
@@ -47,7 +48,7 @@ class Viewer:
     def require(self, permission: str) -> None:
         """403 unless the caller holds ``permission``."""
         if not self.can(permission):
-            raise APIError(403, f"permission denied: role {self.identity.role!r} may not do this ({permission})")
+            raise Forbidden(f"permission denied: role {self.identity.role!r} may not do this ({permission})")
 
     @property
     def reads_all(self) -> bool:

@@ -20,10 +20,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from core.llm import LLMUnavailable
+from prometheus_client import Counter
+
+from core.llm import LLMUnavailable, find_llm
+from core.lookup import METRICS, find_service, provide
 from plugins.interviews import prompting
 from plugins.interviews.access import Viewer
-from plugins.interviews.interviewer import HeuristicInterviewer
+from plugins.interviews.interviewer import HeuristicInterviewer, load_bank
 from plugins.interviews.models import Interview
 from plugins.interviews.services import add_message, ensure_chat_allowed, get_for, setting, start_if_scheduled
 
@@ -47,10 +50,21 @@ FALLBACK_NOTICES = {
 }
 
 
+def register_chat_services(config, settings) -> None:
+    """Provide what a chat turn needs: the heuristic interviewer over the configured question bank
+    (service ``interviews.interviewer``; a bad bank stops startup) and the replies counter
+    (service ``interviews.chat_replies``) on the app's metrics registry."""
+    path = settings["interviewminds.interviews.questions_file"] or None
+    provide(config, "interviews.interviewer", HeuristicInterviewer(load_bank(path)))
+    provide(config, "interviews.chat_replies", Counter(
+        "interviewminds_interviews_chat_replies_total", "Chat replies by source and fallback reason.",
+        ["source", "reason"], registry=find_service(config.registry, METRICS).registry))
+
+
 @dataclass(frozen=True)
 class InterviewerReply:
     text: str
-    source: str  # "groq" or "heuristic"
+    source: str  # the LLM provider's name (e.g. "groq") or "heuristic"
     meta: dict[str, Any]
     tokens_prompt: int = 0
     tokens_completion: int = 0
@@ -97,7 +111,7 @@ def ask_llm(llm, doc: Interview, token_budget: int) -> InterviewerReply:
     if text is None:
         raise _UnsafeOutput(answer)
     meta = {"kind": answer.data["kind"], "competency": answer.data["competency"]}
-    return InterviewerReply(text, "groq", meta, answer.tokens_prompt, answer.tokens_completion, answer.model)
+    return InterviewerReply(text, answer.source, meta, answer.tokens_prompt, answer.tokens_completion, answer.model)
 
 
 class _UnsafeOutput(Exception):
@@ -120,19 +134,20 @@ def chat_turn(registry, viewer: Viewer, interview_id: str, text: str) -> dict[st
     doc = add_message(doc, "candidate", text, max_messages=max_messages)
 
     started = time.perf_counter()
-    llm = registry.im_llm
+    llm = find_llm(registry)
+    interviewer = find_service(registry, "interviews.interviewer")
     tokens_lost = 0
     try:
-        if not llm.available:
-            raise LLMUnavailable("not_configured", "no Groq API key configured")
+        if llm is None:
+            raise LLMUnavailable("not_configured", "no LLM provider is configured")
         reply = ask_llm(llm, doc, setting(registry, "chat_token_budget"))
     except LLMUnavailable as err:
-        reply = heuristic_reply(registry.interviews_interviewer, doc, err.reason)
+        reply = heuristic_reply(interviewer, doc, err.reason)
     except _UnsafeOutput as err:
         tokens_lost = err.answer.tokens_prompt + err.answer.tokens_completion
-        reply = heuristic_reply(registry.interviews_interviewer, doc, "unsafe_output")
+        reply = heuristic_reply(interviewer, doc, "unsafe_output")
     latency_ms = round((time.perf_counter() - started) * 1000, 1)
-    registry.interviews_chat_replies.labels(reply.source, reply.fallback_reason or "").inc()
+    find_service(registry, "interviews.chat_replies").labels(reply.source, reply.fallback_reason or "").inc()
     tokens_used = reply.tokens_prompt + reply.tokens_completion + tokens_lost
 
     meta = dict(reply.meta)

@@ -23,7 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-DEFAULT_BANK_PATH = Path(__file__).resolve().parents[2] / "config" / "questions.toml"
+from core.config_files import config_path
+
+# Shipped as package data (config/ is installed as `interviewminds_config`), so an installed
+# wheel finds it from any working directory.
+DEFAULT_BANK_PATH = config_path(None, "questions.toml")
 DIFFICULTIES = ("easy", "medium", "hard")
 STAGES = ("warmup", "core", "wrapup")
 FALLBACK_ROLE = "general"

@@ -1,6 +1,6 @@
 """Interview domain functions: create, read, update (optimistic concurrency), transitions,
 messages and scores. Views and GraphQL resolvers call these; they raise
-``core.http.errors.APIError`` for 4xx answers and emit domain events after each write.
+domain errors (``core.errors``) for 4xx answers and emit domain events after each write.
 
 Concurrency: every write is one atomic ``findAndModify`` conditioned on the version that was
 checked (``{_id, version}``) and incrementing it, so a concurrent writer makes the second write
@@ -8,15 +8,18 @@ fail instead of overwriting; a stale ``If-Match``/``version`` is a 409.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import json
 from typing import Any, Iterable, Mapping
 
 from bson import ObjectId
+from bson.errors import InvalidId
 from pymongo import ReturnDocument
 
+from core.errors import Conflict, Forbidden, NotFound, TooLarge
 from core.events import emit
 from core.clock import utcnow
-from core.http.errors import APIError
 from plugins.interviews.access import Viewer
 from plugins.interviews.models import (
     SCORABLE,
@@ -71,7 +74,7 @@ def _check_metadata_size(registry, metadata: Mapping[str, Any]) -> None:
     limit = setting(registry, "metadata_max_bytes")
     size = len(json.dumps(metadata, default=str).encode())
     if size > limit:
-        raise APIError(413, f"metadata is {size} bytes once merged; the limit is {limit} bytes")
+        raise TooLarge(f"metadata is {size} bytes once merged; the limit is {limit} bytes")
 
 
 # -- create and read -----------------------------------------------------------------------------------
@@ -87,7 +90,7 @@ def create(registry, viewer: Viewer, data: Mapping[str, Any]) -> Interview:
     interviewers = list(dict.fromkeys(data.get("interviewers") or []))
     if "candidateId" in data or interviewers:
         if not viewer.can("interview:update_any"):
-            raise APIError(403, "permission denied: only interviewers and admins may set candidateId or interviewers")
+            raise Forbidden("permission denied: only interviewers and admins may set candidateId or interviewers")
     if data.get("candidateId"):
         owner = data["candidateId"]
         if viewer.identity.role == "interviewer" and viewer.user_id not in interviewers and owner != viewer.user_id:
@@ -118,7 +121,7 @@ def get_for(viewer: Viewer, interview_id: ObjectId | str) -> Interview:
     oid = _oid(interview_id)
     doc = Interview.objects(id=oid).first()
     if doc is None or not viewer.can_read(doc):
-        raise APIError(404, f"interview {oid} not found")
+        raise NotFound(f"interview {oid} not found")
     return doc
 
 
@@ -158,9 +161,9 @@ def update(
     for attempt in range(_RETRIES):
         doc = get_for(viewer, interview_id)
         if not viewer.can_update(doc):
-            raise APIError(403, "permission denied: you may not change this interview")
+            raise Forbidden("permission denied: you may not change this interview")
         if ({"scores", "feedback"} & set(changes)) and not viewer.can_score(doc):
-            raise APIError(403, "permission denied: only interviewers and admins may set scores or feedback")
+            raise Forbidden("permission denied: only interviewers and admins may set scores or feedback")
         if expected_version is not None and doc.version != expected_version:
             raise _stale(doc, expected_version)
         update_doc = _build_update(registry, doc, changes)
@@ -174,7 +177,7 @@ def update(
         if expected_version is not None:
             current = Interview.objects(id=doc.id).only("version").first()
             raise _stale(current or doc, expected_version)
-    raise APIError(409, "the interview kept changing while we tried to update it; retry")
+    raise Conflict("the interview kept changing while we tried to update it; retry")
 
 
 def transition(registry, viewer: Viewer, interview_id, target: str, *, expected_version: int | None) -> Interview:
@@ -191,9 +194,9 @@ def set_score(registry, viewer: Viewer, interview_id, scores: Mapping[str, Any],
     return update(registry, viewer, interview_id, changes, expected_version=expected_version)
 
 
-def _stale(doc: Interview, expected: int) -> APIError:
-    return APIError(409, f"version conflict: you sent version {expected} but the interview is at version "
-                         f"{doc.version}; reload it and retry", headers={"ETag": f'"{doc.version}"'})
+def _stale(doc: Interview, expected: int) -> Conflict:
+    return Conflict(f"version conflict: you sent version {expected} but the interview is at version "
+                    f"{doc.version}; reload it and retry", headers={"ETag": f'"{doc.version}"'})
 
 
 def _build_update(registry, doc: Interview, changes: Mapping[str, Any]) -> dict:
@@ -204,7 +207,7 @@ def _build_update(registry, doc: Interview, changes: Mapping[str, Any]) -> dict:
     if target is not None:
         if not can_move(doc.status, target):
             allowed = ", ".join(sorted(TRANSITIONS[doc.status])) or "none (final status)"
-            raise APIError(409, f"status cannot change from {doc.status} to {target}; allowed: {allowed}")
+            raise Conflict(f"status cannot change from {doc.status} to {target}; allowed: {allowed}")
         sets["status"] = target
         if target == "in_progress":
             sets["started_at"] = now
@@ -224,7 +227,7 @@ def _build_update(registry, doc: Interview, changes: Mapping[str, Any]) -> dict:
     if "scores" in changes:
         status = target or doc.status
         if status not in SCORABLE:
-            raise APIError(409, f"scores can be set on in_progress or completed interviews, not {status}")
+            raise Conflict(f"scores can be set on in_progress or completed interviews, not {status}")
         scores = Scores(
             overall=float(changes["scores"]["overall"]),
             competencies=[
@@ -282,18 +285,18 @@ def add_message(doc: Interview, role: str, text: str, meta: Mapping[str, Any] | 
     if after is None:
         current = Interview.objects(id=doc.id).first()
         if current is not None and current.status == "in_progress":
-            raise APIError(409, f"this conversation is full ({max_messages} messages)")
+            raise Conflict(f"this conversation is full ({max_messages} messages)")
         status = current.status if current is not None else "gone"
-        raise APIError(409, f"chat is only possible while the interview is in progress (it is {status})")
+        raise Conflict(f"chat is only possible while the interview is in progress (it is {status})")
     return Interview._from_son(after)
 
 
 def ensure_chat_allowed(viewer: Viewer, doc: Interview) -> None:
     """Only the interview's candidate chats, and only before it ends."""
     if doc.owner != viewer.user_id:
-        raise APIError(403, "only the candidate of this interview may chat in it")
+        raise Forbidden("only the candidate of this interview may chat in it")
     if doc.status not in ("scheduled", "in_progress"):
-        raise APIError(409, f"chat is only possible while the interview is in progress (it is {doc.status})")
+        raise Conflict(f"chat is only possible while the interview is in progress (it is {doc.status})")
 
 
 def user_ids_of(docs: Iterable[Interview]) -> set[str]:
@@ -303,3 +306,31 @@ def user_ids_of(docs: Iterable[Interview]) -> set[str]:
         ids.add(doc.owner)
         ids.update(doc.interviewers or [])
     return ids
+
+
+# -- what other plugins may ask (service ``interviews.directory``) -----------------------------------
+@dataclass(frozen=True)
+class Participants:
+    """Who takes part in one interview: its candidate (``owner``) and its interviewers."""
+
+    owner: str
+    interviewers: tuple[str, ...]
+
+
+class InterviewDirectory:
+    """Answers other plugins' questions about interviews without them importing our models.
+
+    Registered as the service ``interviews.directory``; look it up with
+    ``find_service(registry, "interviews.directory", optional=True)``.
+    """
+
+    def participants(self, interview_id: str) -> Participants | None:
+        """The participants of ``interview_id``, or None when no interview has that id."""
+        try:
+            oid = ObjectId(interview_id)
+        except (InvalidId, TypeError):
+            return None
+        doc = _collection().find_one({"_id": oid}, {"owner": 1, "interviewers": 1})
+        if doc is None:
+            return None
+        return Participants(owner=doc["owner"], interviewers=tuple(doc.get("interviewers") or ()))

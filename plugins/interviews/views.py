@@ -11,9 +11,10 @@ import re
 from marshmallow import ValidationError
 from pyramid.response import Response
 
+from core.errors import Forbidden, Invalid, NotFound, PreconditionRequired, TooLarge
 from core import Service
-from core.http.errors import APIError
 from core.http.validation import object_id, querystring_validator
+from core.openapi import object_id_parameter
 from plugins.interviews import chat as chat_module
 from plugins.interviews import export as export_module
 from plugins.interviews import reports, services
@@ -29,7 +30,8 @@ from plugins.interviews.schemas import (
 )
 
 interviews = Service(name="interviews.create", path="/api/interview", description="Create an interview")
-interview = Service(name="interviews.item", path="/api/interview/{id}", description="One interview")
+interview = Service(name="interviews.item", path="/api/interview/{id}", description="One interview",
+                    openapi={"parameters": [object_id_parameter()]})
 chat = Service(name="interviews.chat", path="/api/chat", description="Chat with the AI interviewer")
 export = Service(name="interviews.export", path="/api/export/interviews", description="Export interviews")
 dashboard = Service(name="interviews.dashboard", path="/api/reports/dashboard", description="Dashboard aggregates")
@@ -46,7 +48,10 @@ def _with_etag(request, doc) -> dict:
     return interview_json(doc)
 
 
-@interviews.post(schema=CreateInterviewSchema, permission="interview:create")
+@interviews.post(schema=CreateInterviewSchema, permission="interview:create", status=201, openapi={
+    "responses": {"201": {"links": {
+        name: {"operationId": f"interviews.item.{method}", "parameters": {"id": "$response.body#/id"}}
+        for name, method in (("GetInterview", "get"), ("UpdateInterview", "put"))}}}})
 def create_interview(request):
     doc = services.create(request.registry, Viewer.of(request), request.validated)
     request.response.status_int = 201
@@ -67,18 +72,20 @@ def expected_version(request) -> int:
     if header is not None:
         match = _IF_MATCH.match(header)
         if match is None:
-            raise APIError(400, 'If-Match must be the interview\'s ETag, e.g. "3"')
+            raise Invalid('If-Match must be the interview\'s ETag, e.g. "3"')
         from_header = int(match.group(1))
     from_body = request.validated.get("version")
     if from_header is not None and from_body is not None and from_header != from_body:
-        raise APIError(400, f"If-Match ({from_header}) and version ({from_body}) disagree")
+        raise Invalid(f"If-Match ({from_header}) and version ({from_body}) disagree")
     version = from_header if from_header is not None else from_body
     if version is None:
-        raise APIError(428, 'send If-Match: "<version>" (the ETag) or a version field to update an interview')
+        raise PreconditionRequired('send If-Match: "<version>" (the ETag) or a version field to update an interview')
     return version
 
 
-@interview.put(schema=UpdateInterviewSchema, permission="interview:update")
+@interview.put(schema=UpdateInterviewSchema, permission="interview:update", openapi={"parameters": [{
+    "in": "header", "name": "If-Match", "schema": {"type": "string", "pattern": _IF_MATCH.pattern},
+    "description": "The ETag of the version last read (or send `version` in the body); 428 without either"}]})
 def update_interview(request):
     oid = object_id(request.matchdict["id"], "id")
     viewer = Viewer.of(request)
@@ -94,12 +101,13 @@ def post_chat(request):
     oid = object_id(data["interviewId"], "interviewId")
     limit = services.setting(request.registry, "chat_max_message_chars")
     if len(data["message"]) > limit:
-        raise APIError(413, f"message is {len(data['message'])} characters; the limit is {limit}")
+        raise TooLarge(f"message is {len(data['message'])} characters; the limit is {limit}")
     request.audit_resource = f"interview:{oid}"
     return chat_module.chat_turn(request.registry, Viewer.of(request), oid, data["message"])
 
 
-@export.get(permission="export:read", schema=ExportQuerySchema, validators=(querystring_validator,))
+@export.get(permission="export:read", schema=ExportQuerySchema, validators=(querystring_validator,),
+            produces=("application/json", "text/csv"))
 def export_interviews(request):
     data = request.validated
     viewer = Viewer.of(request)
@@ -114,7 +122,7 @@ def export_interviews(request):
         if date_only:  # a bare date includes that whole day
             end = end + dt.timedelta(days=1)
     if start is not None and end is not None and start >= end:
-        raise APIError(400, "invalid input: from must be before to")
+        raise Invalid("invalid input: from must be before to")
     query = export_module.build_filter(viewer.visibility_filter(), status=data.get("status"),
                                        user_id=data.get("userId"), start=start, end=end, cursor=cursor)
     paged = cursor is not None or data.get("limit") is not None
@@ -141,11 +149,11 @@ def get_candidate_report(request):
     try:
         check_user_id(candidate_id)
     except ValidationError:
-        raise APIError(400, f"id: {candidate_id[:40]!r} is not a valid user id") from None
+        raise Invalid(f"id: {candidate_id[:40]!r} is not a valid user id") from None
     viewer = Viewer.of(request)
     if candidate_id != viewer.user_id and not viewer.can("reports:read_any"):
-        raise APIError(403, "permission denied: you may only read your own candidate report")
+        raise Forbidden("permission denied: you may only read your own candidate report")
     report = reports.candidate_report(viewer, candidate_id)
     if report is None:
-        raise APIError(404, f"no interviews found for candidate {candidate_id}")
+        raise NotFound(f"no interviews found for candidate {candidate_id}")
     return report

@@ -3,7 +3,7 @@
 :func:`analyze` takes the body of ``POST /api/multimodal-ai/analyze`` and returns the response
 body. Each modality is measured on its own; a modality that is absent (or has nothing usable)
 is ``null`` with a line in ``warnings`` and is left out of ``overallScore`` rather than counted
-as 0. Voice uses an LLM when the caller passes one (``source: "groq"``) and otherwise, or when
+as 0. Voice uses an LLM when the caller passes one (``source`` names the provider, e.g. ``"groq"``) and otherwise, or when
 the LLM's answer is unusable, a deterministic transcript heuristic (``source: "heuristic"``).
 Formulas: docs/multimodal.md; numbers: scoring.py.
 """
@@ -107,7 +107,8 @@ def _voice(text: str | None, duration: float | None, voice_llm: VoiceLLM | None,
         else:
             checked = validate_voice_llm_output(answer)
             if checked is not None:
-                return {**checked, "source": "groq"}
+                source = answer.get("source") if isinstance(answer.get("source"), str) else "llm"
+                return {**checked, "source": source}
             if answer is not None:
                 warnings.append("voice: LLM answer was invalid; heuristic used")
     if duration is None:

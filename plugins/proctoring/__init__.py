@@ -9,24 +9,15 @@ from __future__ import annotations
 
 import logging
 
-from prometheus_client import Counter, Histogram
-
 from core import GraphQLContribution, hookimpl
 from core.jobs import Periodic, enqueue
 
 log = logging.getLogger(__name__)
 
+# Services of other plugins this one uses when they are enabled (see services.claim_session).
+OPTIONAL_SERVICES = ("interviews.directory",)
+
 COMPLETED_EVENT = "interview.completed"
-
-
-class ProctoringMetrics:
-    def __init__(self, registry):
-        self.frame_seconds = Histogram(
-            "interviewminds_proctoring_frame_analysis_seconds", "Time to analyse one frame.",
-            buckets=(0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25), registry=registry)
-        self.alerts = Counter("interviewminds_proctoring_confirmed_alerts_total",
-                              "Frames that carried a confirmed alert, by violation.", ["violation"],
-                              registry=registry)
 
 
 @hookimpl
@@ -49,8 +40,12 @@ def interviewminds_services(settings):
 def interviewminds_configure(config, settings):
     from plugins.proctoring.config import config_of
 
-    config.registry.im_proctoring = config_of(settings)
-    config.registry.im_proctoring_metrics = ProctoringMetrics(config.registry.im_metrics.registry)
+    from core.lookup import METRICS, find_service, provide
+
+    provide(config, "proctoring.config", config_of(settings))
+    from plugins.proctoring.services import ProctoringMetrics
+
+    provide(config, "proctoring.metrics", ProctoringMetrics(find_service(config.registry, METRICS).registry))
 
 
 @hookimpl
@@ -83,9 +78,16 @@ def interviewminds_health_checks(settings):
 
 @hookimpl
 def interviewminds_events(settings):
-    from plugins.proctoring.services import FLAGGED_EVENT
+    from plugins.proctoring.config import EVENTS
 
-    return [FLAGGED_EVENT]
+    return EVENTS
+
+
+@hookimpl
+def interviewminds_permissions(settings):
+    from plugins.proctoring.config import PERMISSIONS
+
+    return PERMISSIONS
 
 
 @hookimpl

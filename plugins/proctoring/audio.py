@@ -20,6 +20,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from core.errors import GradedInputError
+
 SUPPORTED_SAMPLE_RATES = frozenset({8000, 16000, 22050, 24000, 32000, 44100, 48000})
 SUPPORTED_CHANNELS = frozenset({1, 2})
 MIN_SECONDS = 0.1
@@ -57,13 +59,8 @@ MIN_SEPARATION = 4.0           # centre distance / pooled within-cluster std, in
 _DATA_URL = re.compile(r"^data:[\w.+/-]*(?:;[\w.+-]+=[\w.+-]+)*;base64,", re.IGNORECASE)
 
 
-class AudioError(ValueError):
-    """Bad audio input. ``status`` is the HTTP status the API should answer with (400 or 413)."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class AudioError(GradedInputError):
+    """Bad audio input: 400, or 413 when it is too long or too large."""
 
 
 # --- decoding ---------------------------------------------------------------------------------

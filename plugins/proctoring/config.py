@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core import EventType, Permission
 from core.settings import Setting, SettingsError
 from plugins.proctoring.vision import VisionThresholds
 
@@ -121,3 +122,27 @@ def config_of(settings) -> ProctoringConfig:
         purge_every=get("purge_every_seconds"),
         vision=VisionThresholds(**vision_values),
     )
+
+
+# -- what the plugin declares to core --------------------------------------------------------------
+PERMISSIONS = [
+    Permission("proctoring:submit", "Submit proctoring frames, audio and screen state for one's own session.",
+               ("candidate", "interviewer")),
+    Permission("proctoring:submit_any", "Submit into any user's proctoring session."),
+    Permission("proctoring:evaluate", "Compute a proctoring session's risk score.", ("interviewer",)),
+    Permission("proctoring:read", "Read proctoring results of any session.", ("interviewer",)),
+]
+
+FLAGGED_PAYLOAD = {
+    "type": "object",
+    "properties": {
+        "interviewId": {"type": "string"},
+        "riskScore": {"type": "number", "minimum": 0, "maximum": 100},
+        "recommendation": {"type": "string"},
+        "violations": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["interviewId", "riskScore", "recommendation", "violations"],
+    "additionalProperties": False,
+}
+EVENTS = [EventType("proctoring.flagged", 1, FLAGGED_PAYLOAD,
+                    "A proctoring evaluation reached interviewminds.proctoring.risk.flag_event.")]

@@ -17,6 +17,8 @@ import struct
 import cv2
 import numpy as np
 
+from core.errors import GradedInputError
+
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 4096 * 4096
 DEFAULT_MAX_SIDE = 8192
@@ -42,13 +44,8 @@ _OTHER_SIGNATURES = (
 )
 
 
-class FrameError(ValueError):
-    """A frame that cannot be accepted; ``status`` is the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class FrameError(GradedInputError):
+    """A frame that cannot be accepted: 400, or 413 when it is too large."""
 
 
 def decode_frame(

@@ -5,6 +5,7 @@ from typing import Optional
 
 import strawberry
 
+from core.errors import Forbidden, Unauthenticated
 from plugins.proctoring import services
 
 
@@ -69,8 +70,8 @@ class ProctoringQuery:
     def proctoring_report(self, info: strawberry.Info, interview_id: str) -> Optional[ProctoringReport]:
         identity = info.context.identity
         if identity is None:
-            raise PermissionError("authentication required")
+            raise Unauthenticated("authentication required")
         if not identity.can("proctoring:read"):
-            raise PermissionError(f"permission denied: role {identity.role!r} may not read proctoring reports")
+            raise Forbidden(f"permission denied: role {identity.role!r} may not read proctoring reports")
         report = services.stored_report(interview_id)
         return report_type(report) if report else None

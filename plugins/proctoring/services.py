@@ -1,9 +1,10 @@
 """Proctoring domain services: what each route and job does, without HTTP.
 
-Session ownership: the interviews plugin may not be enabled, so this plugin does not ask it
-who the candidate is. The first user who submits a frame, clip or screen event for an
-``interviewId`` becomes the owner of that proctoring session; later submissions by anyone
-else get 403 unless their role has ``proctoring:submit_any`` (admins).
+Session ownership: when the interviews plugin is enabled, its ``interviews.directory`` service
+says who the candidate of an interview is, and only they (or a role with
+``proctoring:submit_any``) may submit for it. For ids it does not know, or without that plugin,
+the first user who submits a frame, clip or screen event for an ``interviewId`` becomes the
+owner of that proctoring session; later submissions by anyone else get 403.
 """
 from __future__ import annotations
 
@@ -12,19 +13,21 @@ import logging
 import threading
 
 import pymongo
+from prometheus_client import Counter, Histogram
 from pymongo.errors import DuplicateKeyError
 
+from core.clock import iso_utc, utcnow
+from core.errors import Forbidden
 from core.events import emit
-from core.http.errors import APIError
-from plugins.proctoring.audio import AudioError, analyze_audio, decode_audio
+from core.lookup import REDIS, find_service
+from plugins.proctoring.audio import analyze_audio, decode_audio
 from plugins.proctoring.evaluation import Rules, evaluate
-from plugins.proctoring.frames import FrameError, decode_frame
+from plugins.proctoring.frames import decode_frame
 from plugins.proctoring.models import (
     ProctoringAudioClip, ProctoringFrame, ProctoringReport, ProctoringScreenEvent, ProctoringSession,
 )
 from plugins.proctoring.temporal import FrameWindow
 from plugins.proctoring.vision import FrameAnalyzer, VisionThresholds
-from core.clock import iso_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +48,31 @@ def analyzer_for(thresholds: VisionThresholds) -> FrameAnalyzer:
     return cache[thresholds]
 
 
-def claim_session(interview_id: str, identity) -> None:
-    """Make the caller the owner of a new session, or check they own the existing one (403)."""
+class ProctoringMetrics:
+    def __init__(self, registry):
+        self.frame_seconds = Histogram(
+            "interviewminds_proctoring_frame_analysis_seconds", "Time to analyse one frame.",
+            buckets=(0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25), registry=registry)
+        self.alerts = Counter("interviewminds_proctoring_confirmed_alerts_total",
+                              "Frames that carried a confirmed alert, by violation.", ["violation"],
+                              registry=registry)
+
+
+DIRECTORY = "interviews.directory"  # optional: the interviews plugin's service
+
+
+def claim_session(registry, interview_id: str, identity) -> None:
+    """Make the caller the owner of a new session, or check they own the existing one (403).
+
+    When the interviews plugin is enabled and ``interview_id`` is one of its interviews, only
+    that interview's candidate may submit (or a role with ``proctoring:submit_any``); otherwise
+    the first submitter owns the session.
+    """
+    directory = find_service(registry, DIRECTORY, optional=True)
+    participants = directory.participants(interview_id) if directory is not None else None
+    if participants is not None and participants.owner != identity.user_id \
+            and not identity.can("proctoring:submit_any"):
+        raise Forbidden(f"interview {interview_id!r} is another candidate's; only they submit proctoring data")
     collection = ProctoringSession._get_collection()
     update = {"$setOnInsert": {"owner": identity.user_id, "created_at": utcnow()}}
     try:
@@ -55,7 +81,7 @@ def claim_session(interview_id: str, identity) -> None:
     except DuplicateKeyError:  # a concurrent first submission won the insert
         doc = collection.find_one({"_id": interview_id})
     if doc["owner"] != identity.user_id and not identity.can("proctoring:submit_any"):
-        raise APIError(403, f"the proctoring session of interview {interview_id!r} belongs to another user")
+        raise Forbidden(f"the proctoring session of interview {interview_id!r} belongs to another user")
 
 
 def rules_of(config) -> Rules:
@@ -66,21 +92,18 @@ def rules_of(config) -> Rules:
 
 def process_frame(registry, identity, data: dict) -> dict:
     """Analyse one frame; with an interviewId, confirm violations over the window and store the findings."""
-    config = registry.im_proctoring
+    config = find_service(registry, "proctoring.config")
     interview_id = data.get("interviewId")
     if interview_id:
-        claim_session(interview_id, identity)
-    try:
-        image = decode_frame(data["frameData"], max_bytes=config.frame_max_bytes,
-                             max_pixels=config.frame_max_pixels, max_side=config.frame_max_side)
-    except FrameError as exc:
-        raise APIError(exc.status, exc.message) from None
+        claim_session(registry, interview_id, identity)
+    image = decode_frame(data["frameData"], max_bytes=config.frame_max_bytes,
+                         max_pixels=config.frame_max_pixels, max_side=config.frame_max_side)
     result = analyzer_for(config.vision).analyze(image, data.get("previousPositions"))
-    registry.im_proctoring_metrics.frame_seconds.observe(result["processingMs"] / 1000)
+    find_service(registry, "proctoring.metrics").frame_seconds.observe(result["processingMs"] / 1000)
     if not interview_id:
         result.update(confirmedAlerts=[], window=None)
         return result
-    window = FrameWindow(registry.im_redis, required=config.required, size=config.window, ttl=config.window_ttl)
+    window = FrameWindow(find_service(registry, REDIS), required=config.required, size=config.window, ttl=config.window_ttl)
     result.update(window.push(interview_id, result["violations"]))
     ProctoringFrame(
         interview_id=interview_id, at=data.get("timestamp") or utcnow(), violations=result["violations"],
@@ -90,21 +113,18 @@ def process_frame(registry, identity, data: dict) -> dict:
         blurry=result["blur"]["blurry"],
     ).save()
     for alert in result["confirmedAlerts"]:
-        registry.im_proctoring_metrics.alerts.labels(alert["type"]).inc()
+        find_service(registry, "proctoring.metrics").alerts.labels(alert["type"]).inc()
     return result
 
 
 def process_audio(registry, identity, data: dict) -> dict:
     """Analyse one audio clip; with an interviewId, store its findings."""
-    config = registry.im_proctoring
+    config = find_service(registry, "proctoring.config")
     interview_id = data.get("interviewId")
     if interview_id:
-        claim_session(interview_id, identity)
+        claim_session(registry, interview_id, identity)
     payload = {k: data[k] for k in ("audioData", "sampleRate", "channels") if data.get(k) is not None}
-    try:
-        samples, rate = decode_audio(payload, max_bytes=config.audio_max_bytes, max_seconds=config.audio_max_seconds)
-    except AudioError as exc:
-        raise APIError(exc.status, exc.message) from None
+    samples, rate = decode_audio(payload, max_bytes=config.audio_max_bytes, max_seconds=config.audio_max_seconds)
     result = analyze_audio(samples, rate)
     if interview_id:
         ProctoringAudioClip(
@@ -116,10 +136,10 @@ def process_audio(registry, identity, data: dict) -> dict:
     return result
 
 
-def record_screen_events(identity, data: dict) -> dict:
+def record_screen_events(registry, identity, data: dict) -> dict:
     """Store client-reported screen events of an interview."""
     interview_id = data["interviewId"]
-    claim_session(interview_id, identity)
+    claim_session(registry, interview_id, identity)
     docs = [ProctoringScreenEvent(interview_id=interview_id, type=event["type"], at=event["timestamp"],
                                   detail=event.get("detail")) for event in data["events"]]
     ProctoringScreenEvent.objects.insert(docs, load_bulk=False)
@@ -132,7 +152,7 @@ def record_screen_events(identity, data: dict) -> dict:
 def evaluate_interview(registry, interview_id: str, evaluated_by: str) -> dict | None:
     """Evaluate a session from its stored findings, store the report and emit
     ``proctoring.flagged`` at or above the threshold. None when nothing was recorded."""
-    config = registry.im_proctoring
+    config = find_service(registry, "proctoring.config")
     frames = [{"at": f["at"], "violations": f.get("violations", []), "onCamera": bool(f.get("on_camera"))}
               for f in ProctoringFrame.objects(interview_id=interview_id)
               .only("at", "violations", "on_camera").as_pymongo()]
@@ -167,7 +187,7 @@ def stored_report(interview_id: str) -> dict | None:
 
 def purge_expired(registry, now: dt.datetime | None = None) -> dict[str, int]:
     """Delete frame findings, audio findings and screen events received before the retention window."""
-    cutoff = (now or utcnow()) - dt.timedelta(days=registry.im_proctoring.retention_days)
+    cutoff = (now or utcnow()) - dt.timedelta(days=find_service(registry, "proctoring.config").retention_days)
     return {
         "frames": ProctoringFrame.objects(received_at__lt=cutoff).delete(),
         "audio": ProctoringAudioClip.objects(received_at__lt=cutoff).delete(),

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from core.errors import NotFound
 from core import Service
-from core.http.errors import APIError
 from plugins.proctoring import services
 from plugins.proctoring.schemas import AudioSchema, EvaluateSchema, FrameSchema, screen_schema
 
@@ -33,7 +33,7 @@ def audio_view(request):
 def screen_view(request):
     data = request.validated
     request.audit_resource = f"interview:{data['interviewId']}"
-    result = services.record_screen_events(request.identity, data)
+    result = services.record_screen_events(request.registry, request.identity, data)
     request.response.status_int = 201
     return result
 
@@ -43,7 +43,7 @@ def evaluate_view(request):
     request.audit_resource = f"interview:{interview_id}"
     report = services.evaluate_interview(request.registry, interview_id, evaluated_by=request.identity.user_id)
     if report is None:
-        raise APIError(404, f"no proctoring data was recorded for interview {interview_id!r}")
+        raise NotFound(f"no proctoring data was recorded for interview {interview_id!r}")
     return report
 
 
@@ -59,7 +59,8 @@ def build_services(frame_max_bytes: int, audio_max_bytes: int, screen_max_events
     screen = Service(name="proctoring.screen", path="/api/proctoring/screen",
                      description="Record client-reported screen events",
                      max_body_bytes=max(BODY_SLACK, 1024 * screen_max_events))
-    screen.add_view("POST", screen_view, schema=screen_schema(screen_max_events), permission="proctoring:submit")
+    screen.add_view("POST", screen_view, schema=screen_schema(screen_max_events), permission="proctoring:submit",
+                    status=201)
     evaluate = Service(name="proctoring.evaluate", path="/api/proctoring/evaluate",
                        description="Evaluate a proctoring session into a risk report")
     evaluate.add_view("POST", evaluate_view, schema=EvaluateSchema, permission="proctoring:evaluate")

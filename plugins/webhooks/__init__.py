@@ -5,7 +5,7 @@ Modules:
 - ``secrets``: AES-256-GCM encryption of endpoint secrets at rest;
 - ``retry``: the retry schedule with jitter, ``Retry-After`` parsing and outcome rules;
 - ``sender``: one delivery attempt through ``core.outbound.safe_request``;
-- ``config``: settings, parsed once per app into ``registry.im_webhooks``;
+- ``config``: settings, parsed once per app into the service ``webhooks.config``;
 - ``models``: endpoints, messages and the attempt log (MongoDB);
 - ``services``: what routes, GraphQL and the event subscriber do; ``views``: the REST routes;
 - ``jobs``: ``webhooks.deliver`` and the periodic ``webhooks.reaper``; ``graphql``: query fields.
@@ -29,14 +29,22 @@ def interviewminds_settings():
 
 
 @hookimpl
+def interviewminds_permissions(settings):
+    from plugins.webhooks.config import PERMISSIONS
+
+    return PERMISSIONS
+
+
+@hookimpl
 def interviewminds_configure(config, settings):
     """Parse the settings (a bad value or a missing production key stops startup) and add metrics."""
     from plugins.webhooks.config import WebhookConfig
     from plugins.webhooks.metrics import WebhookMetrics
 
-    registry = config.registry
-    registry.im_webhooks = WebhookConfig.from_settings(settings)
-    registry.im_webhooks_metrics = WebhookMetrics(registry.im_metrics.registry)
+    from core.lookup import METRICS, find_service, provide
+
+    provide(config, "webhooks.config", WebhookConfig.from_settings(settings))
+    provide(config, "webhooks.metrics", WebhookMetrics(find_service(config.registry, METRICS).registry))
 
 
 @hookimpl
@@ -76,6 +84,4 @@ def interviewminds_on_event(name, payload, registry):
     """Store one message per subscribed active endpoint, then enqueue its delivery."""
     from plugins.webhooks.services import publish_event
 
-    if getattr(registry, "im_webhooks", None) is None:
-        return
     publish_event(registry, name, payload)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from core import Permission
 from core.files import read_or_create_private
 from core.settings import Setting, SettingsError
 from plugins.webhooks.retry import parse_schedule
@@ -70,7 +71,7 @@ def load_or_create_key_file(path: Path) -> str:
 
 @dataclass(frozen=True)
 class WebhookConfig:
-    """Parsed settings plus the secret box; stored as ``registry.im_webhooks``."""
+    """Parsed settings plus the secret box; registered as the service ``webhooks.config``."""
 
     box: SecretBox
     timeout: float
@@ -129,3 +130,11 @@ def _encryption_key(settings) -> str:
             f"print(SecretBox.generate_key())'`")
     return load_or_create_key_file(key_file_path(settings["interviewminds.var_dir"]))
 
+
+
+# -- what the plugin declares to core --------------------------------------------------------------
+PERMISSIONS = [
+    Permission("webhooks:manage", "Register, list, update, delete, test and read deliveries of one's own "
+               "webhooks (an endpoint is only ever its owner's).", ("candidate", "interviewer")),
+    Permission("webhooks:manage_any", "Manage every user's webhooks and receive every event."),
+]

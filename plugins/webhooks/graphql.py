@@ -11,6 +11,7 @@ from typing import Optional
 
 import strawberry
 
+from core.errors import Forbidden, Invalid, Unauthenticated
 from plugins.webhooks import services
 from plugins.webhooks.models import Attempt, Endpoint, Message
 
@@ -20,9 +21,9 @@ MAX_PAGE = 100
 def _caller(info: strawberry.Info) -> services.Caller:
     identity = info.context.identity
     if identity is None:
-        raise PermissionError("authentication required")
+        raise Unauthenticated("authentication required")
     if not identity.can("webhooks:manage"):
-        raise PermissionError("permission denied: webhooks:manage")
+        raise Forbidden("permission denied: webhooks:manage")
     return services.Caller.from_identity(identity)
 
 
@@ -118,6 +119,6 @@ class WebhooksQuery:
     def webhook_deliveries(self, info: strawberry.Info, webhook_id: strawberry.ID,
                            limit: int = 20) -> list[WebhookDelivery]:
         if not 1 <= limit <= MAX_PAGE:
-            raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
+            raise Invalid(f"invalid input: limit must be between 1 and {MAX_PAGE}")
         messages, attempts, _ = services.list_deliveries(_caller(info), str(webhook_id), limit=limit)
         return [WebhookDelivery.of(m, attempts[m.id]) for m in messages]

@@ -26,6 +26,7 @@ from rq.exceptions import NoSuchJobError
 from rq import get_current_job
 from rq.job import Job, JobStatus
 
+from core.lookup import OUTBOUND, find_service
 from core.clock import utcnow
 from plugins.webhooks.config import WebhookConfig
 from plugins.webhooks.models import Attempt, Endpoint, Message, MessageStatus
@@ -77,7 +78,7 @@ def _settle_message(message_id: ObjectId, token: str, changes: dict[str, Any], *
 def deliver(ctx, message_id: str) -> str:
     """Make one attempt at a stored message; returns what happened (for the job result)."""
     registry = ctx.registry
-    config: WebhookConfig = registry.im_webhooks
+    config: WebhookConfig = find_service(registry, "webhooks.config")
     oid = ObjectId(message_id)
     now = utcnow()
     token = uuid.uuid4().hex
@@ -105,10 +106,10 @@ def deliver(ctx, message_id: str) -> str:
         result = AttemptResult(None, 0.0, "", f"cannot decrypt the endpoint secret: {exc}", Outcome.RETRY, None)
     else:
         result = deliver_once(
-            registry.im_outbound, endpoint.url, msg_id=before["msg_id"], event_type=before["event_type"],
+            find_service(registry, OUTBOUND), endpoint.url, msg_id=before["msg_id"], event_type=before["event_type"],
             data=before.get("payload") or {}, timestamp=before["event_at"], secrets=secrets,
             timeout=config.timeout, attempted_at=sent_at, excerpt_chars=config.excerpt_chars)
-    metrics = getattr(registry, "im_webhooks_metrics", None)
+    metrics = find_service(registry, "webhooks.metrics")
     if metrics is not None:
         metrics.observe(result)
     return _record(registry, config, before, endpoint, token, number, round_number, sent_at, result)
@@ -198,7 +199,7 @@ def _job_alive(redis, job_id: str | None, *, holding_lease: bool) -> bool:
 def reaper(ctx) -> dict[str, int]:
     """Re-enqueue stuck and overdue messages; purge finished ones past retention (periodic job)."""
     registry = ctx.registry
-    config: WebhookConfig = registry.im_webhooks
+    config: WebhookConfig = find_service(registry, "webhooks.config")
     now = utcnow()
     candidates = list(Message.objects(status=MessageStatus.SENDING, lease_until__lt=now)
                       .only("id", "status", "job_id").limit(config.reaper_batch))

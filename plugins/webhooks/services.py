@@ -17,6 +17,8 @@ from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo import ReturnDocument
 
+from core.errors import Conflict, Invalid, NotFound
+from core.lookup import EVENTS, OUTBOUND, PERMISSIONS, find_service
 from core.outbound import OutboundURLError
 from core.clock import utcnow
 from plugins.webhooks.config import WebhookConfig
@@ -38,16 +40,19 @@ DELIVER_JOB = "webhooks.deliver"
 MAX_DESCRIPTION = 500
 
 
-class WebhookInputError(ValueError):
-    """Input the caller must fix; the message names the field (HTTP 400)."""
+class WebhookInputError(Invalid):
+    """Input the caller must fix; the message names the field."""
+
+    def __init__(self, message: str):
+        super().__init__(f"invalid input: {message}")
 
 
-class WebhookNotFound(LookupError):
-    """No such endpoint or message, or it belongs to someone else (HTTP 404)."""
+class WebhookNotFound(NotFound):
+    """No such endpoint or message, or it belongs to someone else."""
 
 
-class WebhookConflict(Exception):
-    """The request is valid but the current state forbids it (HTTP 409)."""
+class WebhookConflict(Conflict):
+    """The request is valid but the current state forbids it."""
 
 
 @dataclass(frozen=True)
@@ -66,25 +71,30 @@ class Caller:
 
 def check_url(registry, url: str) -> str:
     """The URL if it is an allowed destination; WebhookInputError naming the reason otherwise."""
-    config: WebhookConfig = registry.im_webhooks
+    config: WebhookConfig = find_service(registry, "webhooks.config")
     if len(url) > config.max_url_length:
         raise WebhookInputError(f"url: longer than {config.max_url_length} characters")
     try:
-        registry.im_outbound.check_url(url)
+        find_service(registry, OUTBOUND).check_url(url)
     except OutboundURLError as exc:
         raise WebhookInputError(f"url: {exc.reason}") from None
     return url
 
 
+def event_types(registry) -> list[dict]:
+    """The declared events (every enabled plugin's), each with its version and payload schema."""
+    return find_service(registry, EVENTS).describe()
+
+
 def check_events(registry, events: Sequence[str]) -> list[str]:
     """Deduplicated event names, each declared by an enabled plugin (``interviewminds_events``)."""
-    config: WebhookConfig = registry.im_webhooks
+    config: WebhookConfig = find_service(registry, "webhooks.config")
     unique = list(dict.fromkeys(events))
     if not unique:
         raise WebhookInputError("events: subscribe to at least one event")
     if len(unique) > config.max_events:
         raise WebhookInputError(f"events: at most {config.max_events} events per endpoint, not {len(unique)}")
-    known = set(registry.im_events)
+    known = set(find_service(registry, EVENTS).types)
     unknown = [name for name in unique if name not in known]
     if unknown:
         listed = ", ".join(sorted(known)) or "none"
@@ -117,7 +127,7 @@ def _object_id(value: str, what: str) -> ObjectId:
 def register_endpoint(registry, caller: Caller, *, url: str, events: Sequence[str],
                       secret: str | None = None, description: str = "") -> tuple[Endpoint, str | None]:
     """Create an endpoint; returns it and the generated secret (None when the caller gave one)."""
-    config: WebhookConfig = registry.im_webhooks
+    config: WebhookConfig = find_service(registry, "webhooks.config")
     url = check_url(registry, url)
     events = check_events(registry, events)
     description = check_description(description)
@@ -191,7 +201,7 @@ def rotate_secret(registry, caller: Caller, endpoint_id: str,
     Returns the endpoint, the generated secret (None when the caller gave one) and when the
     previous secret stops signing (None when the overlap is 0).
     """
-    config: WebhookConfig = registry.im_webhooks
+    config: WebhookConfig = find_service(registry, "webhooks.config")
     endpoint = get_endpoint(caller, endpoint_id)
     generated = None
     if secret is None:
@@ -286,7 +296,7 @@ def event_audience(payload: dict[str, Any]) -> set[str]:
 def may_receive(registry, owner_role: str, owner: str, audience: set[str]) -> bool:
     """Least privilege: a webhook carries what its owner could read, no more. Owners with
     ``webhooks:manage_any`` (admins) get every event; others only events about themselves."""
-    return registry.im_roles.permits(owner_role, "webhooks:manage_any") or owner in audience
+    return find_service(registry, PERMISSIONS).grants.permits(owner_role, "webhooks:manage_any") or owner in audience
 
 
 def publish_event(registry, name: str, payload: dict[str, Any], *, enqueue: bool = True) -> list[Message]:

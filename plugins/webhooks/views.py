@@ -6,14 +6,13 @@ endpoint 404, a state conflict 409.
 """
 from __future__ import annotations
 
-import functools
 
 from marshmallow import fields, validate
 from pyramid.response import Response
 
 from core import Service
-from core.http.errors import APIError
 from core.http.validation import StrictSchema, json_body_validator, object_id, querystring_validator
+from core.openapi import object_id_parameter
 from plugins.webhooks import services
 from plugins.webhooks.models import MessageStatus
 
@@ -58,23 +57,6 @@ def optional_json_body(request, schema=None, **kw) -> None:
         json_body_validator(request, schema=schema, **kw)
 
 
-def _mapped_errors(view):
-    """Translate service exceptions into the documented HTTP errors."""
-
-    @functools.wraps(view)
-    def wrapper(request):
-        try:
-            return view(request)
-        except services.WebhookInputError as exc:
-            raise APIError(400, f"invalid input: {exc}") from None
-        except services.WebhookNotFound as exc:
-            raise APIError(404, str(exc)) from None
-        except services.WebhookConflict as exc:
-            raise APIError(409, str(exc)) from None
-
-    return wrapper
-
-
 def _caller(request) -> services.Caller:
     return services.Caller.from_identity(request.identity)
 
@@ -87,23 +69,31 @@ def _endpoint_id(request) -> str:
 
 register = Service(name="webhooks.register", path="/api/webhooks/register",
                    description="Register a webhook endpoint")
+event_types = Service(name="webhooks.event_types", path="/api/webhooks/event-types",
+                      description="The events one may subscribe to: name, version and payload JSON Schema")
 collection = Service(name="webhooks.collection", path="/api/webhooks",
                      description="Webhook endpoints with delivery stats")
-item = Service(name="webhooks.item", path="/api/webhooks/{id}", description="One webhook endpoint")
+BY_ID = {"parameters": [object_id_parameter()]}
+item = Service(name="webhooks.item", path="/api/webhooks/{id}", description="One webhook endpoint", openapi=BY_ID)
 rotate = Service(name="webhooks.rotate_secret", path="/api/webhooks/{id}/rotate-secret",
-                 description="Rotate an endpoint's signing secret")
-test_event = Service(name="webhooks.test", path="/api/webhooks/{id}/test", description="Send a test event")
+                 description="Rotate an endpoint's signing secret", openapi=BY_ID)
+test_event = Service(name="webhooks.test", path="/api/webhooks/{id}/test", description="Send a test event",
+                     openapi=BY_ID)
 deliveries = Service(name="webhooks.deliveries", path="/api/webhooks/{id}/deliveries",
-                     description="An endpoint's messages and attempts, paged")
+                     description="An endpoint's messages and attempts, paged", openapi=BY_ID)
 redeliver = Service(name="webhooks.redeliver", path="/api/webhooks/messages/{id}/redeliver",
-                    description="Redeliver a failed message")
+                    description="Redeliver a failed message", openapi=BY_ID)
 
-# Order matters: /api/webhooks/register must be matched before /api/webhooks/{id}.
-SERVICES = (register, collection, item, rotate, test_event, deliveries, redeliver)
+# Order matters: /api/webhooks/register and /event-types must be matched before /api/webhooks/{id}.
+SERVICES = (register, event_types, collection, item, rotate, test_event, deliveries, redeliver)
 
 
-@register.post(schema=RegisterSchema, permission=PERMISSION)
-@_mapped_errors
+@register.post(schema=RegisterSchema, permission=PERMISSION, status=201, openapi={"responses": {"201": {"links": {
+    name: {"operationId": operation_id, "parameters": {"id": "$response.body#/id"}}
+    for name, operation_id in (("GetEndpoint", "webhooks.item.get"), ("UpdateEndpoint", "webhooks.item.patch"),
+                               ("DeleteEndpoint", "webhooks.item.delete"), ("SendTest", "webhooks.test.post"),
+                               ("RotateSecret", "webhooks.rotate_secret.post"),
+                               ("ListDeliveries", "webhooks.deliveries.get"))}}}})
 def register_endpoint(request):
     data = request.validated
     endpoint, generated = services.register_endpoint(
@@ -118,22 +108,24 @@ def register_endpoint(request):
     return body
 
 
+@event_types.get(permission=PERMISSION)
+def list_event_types(request):
+    return {"eventTypes": services.event_types(request.registry)}
+
+
 @collection.get(schema=ListQuery, validators=(querystring_validator,), permission=PERMISSION)
-@_mapped_errors
 def list_endpoints(request):
     endpoints = services.list_endpoints(_caller(request), request.validated.get("owner"))
     return {"webhooks": [services.endpoint_view(e) for e in endpoints]}
 
 
 @item.get(permission=PERMISSION)
-@_mapped_errors
 def get_endpoint(request):
     return services.endpoint_view(services.get_endpoint(_caller(request), _endpoint_id(request)))
 
 
 @item.patch(schema=UpdateSchema, permission=PERMISSION)
 @item.put(schema=UpdateSchema, permission=PERMISSION)
-@_mapped_errors
 def update_endpoint(request):
     if not request.validated:
         raise services.WebhookInputError("give at least one of url, events, description, active")
@@ -142,15 +134,13 @@ def update_endpoint(request):
     return services.endpoint_view(endpoint)
 
 
-@item.delete(permission=PERMISSION)
-@_mapped_errors
+@item.delete(permission=PERMISSION, status=204)
 def delete_endpoint(request):
     services.delete_endpoint(_caller(request), _endpoint_id(request))
     return Response(status=204)
 
 
 @rotate.post(schema=RotateSchema, validators=(optional_json_body,), content_type=None, permission=PERMISSION)
-@_mapped_errors
 def rotate_secret(request):
     endpoint, generated, previous_expires = services.rotate_secret(
         request.registry, _caller(request), _endpoint_id(request), request.validated.get("secret"))
@@ -161,8 +151,9 @@ def rotate_secret(request):
     return body
 
 
-@test_event.post(schema=EmptySchema, validators=(optional_json_body,), content_type=None, permission=PERMISSION)
-@_mapped_errors
+@test_event.post(schema=EmptySchema, validators=(optional_json_body,), content_type=None, permission=PERMISSION,
+                 status=202, openapi={"responses": {"202": {"links": {"Redeliver": {
+                     "operationId": "webhooks.redeliver.post", "parameters": {"id": "$response.body#/id"}}}}}})
 def send_test(request):
     message = services.send_test(request.registry, _caller(request), _endpoint_id(request))
     request.response.status_int = 202
@@ -170,7 +161,6 @@ def send_test(request):
 
 
 @deliveries.get(schema=DeliveriesQuery, validators=(querystring_validator,), permission=PERMISSION)
-@_mapped_errors
 def list_deliveries(request):
     data = request.validated
     messages, attempts, next_cursor = services.list_deliveries(
@@ -180,8 +170,8 @@ def list_deliveries(request):
             "nextCursor": next_cursor}
 
 
-@redeliver.post(schema=EmptySchema, validators=(optional_json_body,), content_type=None, permission=PERMISSION)
-@_mapped_errors
+@redeliver.post(schema=EmptySchema, validators=(optional_json_body,), content_type=None, permission=PERMISSION,
+                status=202)
 def redeliver_message(request):
     message_id = str(object_id(request.matchdict["id"], "id"))
     request.audit_resource = f"webhook_message:{message_id}"

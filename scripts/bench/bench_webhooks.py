@@ -37,6 +37,7 @@ from plugins.webhooks.secrets import SecretBox  # noqa: E402
 from plugins.webhooks.services import create_message, enqueue_delivery  # noqa: E402
 from plugins.webhooks.signing import build_headers, generate_secret, payload  # noqa: E402
 from tests.support.receiver import Receiver  # noqa: E402
+from core.lookup import find_service
 
 DATA = {"interviewId": "iv-bench", "score": 91, "summary": "x" * 200}
 
@@ -140,7 +141,7 @@ def main() -> None:
             results: dict[str, list[float]] = {"loop": [], "1 worker": [], "2 workers": []}
             with Receiver() as receiver:
                 endpoint = Endpoint(owner="bench", url=receiver.url("/hook"), events=["interview.completed"],
-                                    secrets=[StoredSecret(token=registry.im_webhooks.box.encrypt(secret))])
+                                    secrets=[StoredSecret(token=find_service(registry, "webhooks.config").box.encrypt(secret))])
                 endpoint.save()
                 for _ in range(args.runs):
                     results["loop"].append(baseline(receiver.host, receiver.port, args.n, secret))

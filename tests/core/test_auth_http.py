@@ -52,7 +52,7 @@ def assert_401(response, fragment):
 
 def test_valid_token_and_rotation_without_restart(app, jwks):
     kid = current_kid(jwks)
-    assert app.get("/api/sample/notes", headers=bearer(jwks.sign(kid, claims())), status=403)  # candidate
+    assert app.get("/api/admin/users", headers=bearer(jwks.sign(kid, claims())), status=403)  # candidate
     new_kid = jwks.rotate()
     token = jwks.sign(new_kid, claims())
     response = app.post_json("/graphql", {"query": "{ me { userId role } }"}, headers=bearer(token))
@@ -114,7 +114,7 @@ def test_bad_token_is_401(app, jwks, name):
 
 def test_unknown_kid_refetches_once(app, jwks):
     good = jwks.sign(current_kid(jwks), claims())
-    app.get("/api/sample/notes", headers=bearer(good), status=403)  # fills the cache
+    app.get("/api/admin/users", headers=bearer(good), status=403)  # fills the cache
     before = jwks.requests
     token = _unknown_kid(jwks)
     for _ in range(5):

@@ -5,8 +5,7 @@ import time
 def test_ok_when_everything_configured_is_up(make_app):
     body = make_app().get("/health").json
     assert body["status"] == "ok"
-    assert body["services"] == {"mongo": "connected", "redis": "connected",
-                                "groq": "not_configured", "piston": "not_configured"}
+    assert body["services"] == {"mongo": "connected", "redis": "connected"}
     assert body["timestamp"].endswith("Z")
 
 
@@ -15,9 +14,12 @@ def test_degraded_when_redis_is_down(make_app):
     assert body["status"] == "degraded" and body["services"]["redis"] == "disconnected"
 
 
-def test_degraded_when_a_configured_optional_service_is_unreachable(make_app):
-    body = make_app(**{"piston.url": "http://127.0.0.1:1/"}).get("/health").json
-    assert body["status"] == "degraded" and body["services"]["piston"] == "unreachable"
+def test_optional_services_are_checked_by_the_plugin_that_uses_them(make_app):
+    # The groq provider plugin checks Groq only when a key is configured.
+    body = make_app(plugins=["groq"]).get("/health").json
+    assert body["status"] == "ok" and body["checks"] == {"groq.api": "not_configured"}
+    body = make_app(plugins=["groq"], **{"groq.api_key": "k", "groq.base_url": "http://127.0.0.1:1/"}).get("/health").json
+    assert body["status"] == "degraded" and body["checks"]["groq.api"] == "error"
 
 
 def test_unhealthy_503_when_mongo_is_down(make_app):

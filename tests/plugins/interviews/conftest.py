@@ -31,7 +31,7 @@ def groq():
 @pytest.fixture
 def groq_app(make_app, events, groq):
     """The app talking to the fake Groq server; the breaker opens after 2 failures, 0.5 s timeout."""
-    return make_app(plugins=PLUGINS, **NO_RATE_LIMIT, **{
+    return make_app(plugins=[*PLUGINS, "groq"], **NO_RATE_LIMIT, **{
         "groq.api_key": "test-key", "groq.base_url": groq.base_url, "groq.timeout": "0.5",
         "breakers.fail_max": "2", "breakers.reset_timeout": "60",
     })

@@ -184,3 +184,19 @@ def test_reply_meta_lets_the_heuristic_continue_after_the_llm(groq_app, groq):
     assert body["source"] == "heuristic"
     assert body["reply"] != GOOD["reply"]
     assert json.dumps(body)  # plain JSON body
+
+
+def test_without_the_groq_plugin_the_heuristic_answers_and_groq_is_never_called(app, groq):
+    # `app` enables interviews without the groq provider plugin; the fake server is running.
+    doc = started(app)
+    groq.script(JSONReply(GOOD))
+    body = say(app, doc, "Hello, I am ready to start the interview.")
+    assert body["source"] == "heuristic" and body["fallbackReason"] == "not_configured"
+    assert body["reply"] and groq.requests == []
+
+
+def test_with_the_groq_plugin_enabled_the_same_turn_comes_from_the_llm(groq_app, groq):
+    doc = started(groq_app)
+    groq.script(JSONReply(GOOD))
+    body = say(groq_app, doc, "Hello, I am ready to start the interview.")
+    assert body["source"] == "groq" and body["reply"] == GOOD["reply"] and len(groq.requests) == 1

@@ -9,6 +9,7 @@ from bson import ObjectId
 
 from tests.plugins.interviews import query_counter
 from tests.plugins.interviews.helpers import NO_RATE_LIMIT, PLUGINS, create, db_name, gql, put
+from core.lookup import GRAPHQL, find_service
 
 FIELDS = """id title role difficulty status version ownerId
   owner { id role } interviewers { id role }
@@ -27,7 +28,7 @@ ANALYTICS = """query($r: TimeRange!) { analytics(timeRange: $r) { timeRange tota
 def test_root_fields_match_the_api_reference(app):
     from graphql import print_type
 
-    schema = app.registry.im_graphql_schema
+    schema = find_service(app.registry, GRAPHQL)
     query = schema._schema.query_type
     mutation = schema._schema.mutation_type
     printed = {name: str(field.type) + "(" + ", ".join(f"{a}: {arg.type}" for a, arg in field.args.items()) + ")"

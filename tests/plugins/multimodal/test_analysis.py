@@ -106,9 +106,9 @@ LLM_ANSWER = {"confidence": 91, "nervousness": 5, "enthusiasm": 64.4, "clarity":
 def test_valid_llm_answer_is_used_with_source_groq():
     seen = []
 
-    def llm(transcript):
+    def llm(transcript):  # as services.llm_voice answers: the data plus the provider's name
         seen.append(transcript)
-        return dict(LLM_ANSWER)
+        return {**LLM_ANSWER, "source": "groq"}
 
     result = analyze({"audioText": HEDGING}, voice_llm=llm)
     assert seen == [HEDGING]

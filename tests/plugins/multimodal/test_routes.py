@@ -11,6 +11,7 @@ from core.jobs import bind_worker, enqueue, queues
 from plugins.multimodal.models import MultimodalAnalysis
 from tests.support.fake_groq import FakeGroqServer, JSONReply, Reply, ServerError
 from tests.support.api_examples import MULTIMODAL_REQUEST
+from core.lookup import JOBS, REDIS, find_service
 
 URL = "/api/multimodal-ai/analyze"
 EXAMPLE = MULTIMODAL_REQUEST  # the API reference's example request
@@ -31,7 +32,7 @@ def groq():
 
 
 def groq_app(make_app, server, **extra):
-    return make_app(plugins=["multimodal"], **{"groq.api_key": "test-key", "groq.base_url": server.base_url,
+    return make_app(plugins=["multimodal", "groq"], **{"groq.api_key": "test-key", "groq.base_url": server.base_url,
                                                "ratelimit.enabled": "false", **extra})
 
 
@@ -137,10 +138,10 @@ def test_purge_job_removes_summaries_past_retention(make_app):
     old = MultimodalAnalysis(owner="u", overall_score=50,
                              created_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=31)).save()
     fresh = MultimodalAnalysis(owner="u", overall_score=60).save()
-    assert app.registry.im_periodic["multimodal.purge"] == 3600
+    assert find_service(app.registry, JOBS).periodic["multimodal.purge"] == 3600
     enqueue(app.registry, "multimodal.purge")
     bind_worker(app.registry)
-    SimpleWorker(queues(app.registry), connection=app.registry.im_redis).work(burst=True)
+    SimpleWorker(queues(app.registry), connection=find_service(app.registry, REDIS)).work(burst=True)
     assert [d.id for d in MultimodalAnalysis.objects] == [fresh.id] and old.id != fresh.id
 
 

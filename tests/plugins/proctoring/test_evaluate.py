@@ -13,6 +13,7 @@ from plugins.proctoring.evaluation import (
     FRAME_VIOLATIONS, SCREEN_EVENTS, SEVERITY, Rules, evaluate, recommendation, risk_score,
 )
 from plugins.proctoring.models import ProctoringReport
+from core.lookup import EVENTS, find_service
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "proctoring"
 T0 = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
@@ -163,7 +164,7 @@ def test_evaluate_scores_stores_and_emits_flagged(app):
     flagged = [p for name, p in event_recorder.RECEIVED if name == "proctoring.flagged"]
     assert flagged == [{"interviewId": "iv-eval", "riskScore": 75, "recommendation": "flag",
                         "violations": ["no_face", "tab_switch"]}]
-    assert app.registry.im_events["proctoring.flagged"] == "proctoring"
+    assert find_service(app.registry, EVENTS).owners["proctoring.flagged"] == "proctoring"
 
 
 def test_a_score_under_the_event_threshold_emits_nothing(app):

@@ -13,6 +13,7 @@ import pytest
 
 from core.events import emit
 from core.testing import base_settings, make_test_app, run_cli, write_ini
+from core.lookup import JOBS, REDIS, find_service
 
 ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT / "tests" / "data" / "proctoring"
@@ -29,7 +30,8 @@ REPORT_QUERY = """query($id: String!) { proctoringReport(interviewId: $id) {
 @pytest.fixture
 def settings(redis_url, mongo_uri, tmp_path):
     return base_settings(redis_url, mongo_uri, tmp_path / "var", **{
-        "interviewminds.plugins": "proctoring", "ratelimit.enabled": "false", "jobs.retry_intervals": "1"})
+        "interviewminds.plugins": "tests.support.local_plugins.event_source proctoring", "ratelimit.enabled": "false",
+        "jobs.retry_intervals": "1"})
 
 
 @pytest.fixture
@@ -108,9 +110,9 @@ def test_purge_job_removes_findings_past_retention(settings):
         ProctoringFrame(interview_id="iv-old", at=received, received_at=received, violations=[]).save()
         ProctoringAudioClip(interview_id="iv-old", at=received, received_at=received).save()
         ProctoringScreenEvent(interview_id="iv-old", type="copy", at=received, received_at=received).save()
-    assert app.registry.im_periodic["proctoring.purge"] == 3600
+    assert find_service(app.registry, JOBS).periodic["proctoring.purge"] == 3600
     enqueue(app.registry, "proctoring.purge")
     bind_worker(app.registry)
-    SimpleWorker(queues(app.registry), connection=app.registry.im_redis).work(burst=True)
+    SimpleWorker(queues(app.registry), connection=find_service(app.registry, REDIS)).work(burst=True)
     for model in (ProctoringFrame, ProctoringAudioClip, ProctoringScreenEvent):
         assert [d.received_at.date() for d in model.objects] == [recent.date()], model.__name__

@@ -12,9 +12,10 @@ from rq import SimpleWorker
 
 from core.jobs import bind_worker, queues
 from plugins.webhooks.models import Endpoint, Message
+from core.lookup import REDIS, find_service
 
 ROOT = Path(__file__).resolve().parents[3]
-PLUGINS = "tests.plugins.webhooks.event_source webhooks"
+PLUGINS = "tests.support.local_plugins.event_source webhooks"
 # Short timings so that retries, leases and the reaper act within seconds.
 FAST = {
     "interviewminds.webhooks.schedule": "1s,1s,1s",
@@ -36,7 +37,7 @@ def run_jobs(app) -> None:
     only retries with a zero delay run)."""
     registry = app.registry
     bind_worker(registry)
-    SimpleWorker(queues(registry), connection=registry.im_redis).work(burst=True)
+    SimpleWorker(queues(registry), connection=find_service(registry, REDIS)).work(burst=True)
 
 
 class WorkerProcess:

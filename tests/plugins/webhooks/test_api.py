@@ -9,6 +9,7 @@ from plugins.webhooks.models import Attempt, Message
 from plugins.webhooks.signing import generate_secret
 from tests.plugins.webhooks.helpers import messages_of, register, run_jobs
 from tests.support.receiver import Receiver
+from core.lookup import OUTBOUND, find_service
 
 URL = "http://127.0.0.1:9/hook"  # nothing listens there; registration never connects
 
@@ -122,7 +123,7 @@ def test_host_name_resolving_to_blocked_address_is_refused(strict_app, address, 
         asked.append((host, port))
         return [address]
 
-    strict_app.registry.im_outbound.resolver = resolver
+    find_service(strict_app.registry, OUTBOUND).resolver = resolver
     body = {"url": "https://hooks.example.com/hook", "events": ["interview.completed"]}
     response = strict_app.post_json("/api/webhooks/register", body, headers=strict_app.auth("alice"), status=400)
     assert asked == [("hooks.example.com", 443)]
@@ -130,14 +131,14 @@ def test_host_name_resolving_to_blocked_address_is_refused(strict_app, address, 
 
 
 def test_one_blocked_answer_among_public_ones_is_refused(strict_app):
-    strict_app.registry.im_outbound.resolver = lambda host, port: ["93.184.215.14", "10.0.0.7"]
+    find_service(strict_app.registry, OUTBOUND).resolver = lambda host, port: ["93.184.215.14", "10.0.0.7"]
     body = {"url": "https://hooks.example.com/", "events": ["interview.completed"]}
     response = strict_app.post_json("/api/webhooks/register", body, headers=strict_app.auth("alice"), status=400)
     assert "10.0.0.7" in error_of(response)
 
 
 def test_port_outside_the_allow_list_is_refused(strict_app):
-    strict_app.registry.im_outbound.resolver = lambda host, port: ["93.184.215.14"]
+    find_service(strict_app.registry, OUTBOUND).resolver = lambda host, port: ["93.184.215.14"]
     for url in ("http://93.184.215.14:8080/", "https://hooks.example.com:6379/"):
         body = {"url": url, "events": ["interview.completed"]}
         response = strict_app.post_json("/api/webhooks/register", body, headers=strict_app.auth("alice"),
@@ -146,13 +147,13 @@ def test_port_outside_the_allow_list_is_refused(strict_app):
 
 
 def test_public_host_name_is_accepted_without_connecting(strict_app):
-    strict_app.registry.im_outbound.resolver = lambda host, port: ["93.184.215.14"]
+    find_service(strict_app.registry, OUTBOUND).resolver = lambda host, port: ["93.184.215.14"]
     webhook = register(strict_app, strict_app.auth("alice"), "https://hooks.example.com/in")
     assert webhook["url"] == "https://hooks.example.com/in" and webhook["secret"].startswith("whsec_")
 
 
 def test_update_checks_the_url_again(strict_app):
-    strict_app.registry.im_outbound.resolver = lambda host, port: ["93.184.215.14"]
+    find_service(strict_app.registry, OUTBOUND).resolver = lambda host, port: ["93.184.215.14"]
     owner = strict_app.auth("alice")
     webhook = register(strict_app, owner, "https://hooks.example.com/in")
     response = strict_app.patch_json(f"/api/webhooks/{webhook['id']}", {"url": "http://169.254.169.254/"},

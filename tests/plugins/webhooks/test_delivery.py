@@ -25,6 +25,7 @@ from tests.plugins.webhooks.helpers import (
     wait_until,
 )
 from tests.support.receiver import Receiver, Reply
+from core.lookup import OUTBOUND, find_service
 
 EVENT = {"interviewId": "iv-42", "ownerId": "alice", "score": 87}
 
@@ -259,7 +260,7 @@ def test_blocked_destination_at_send_time_is_a_failed_attempt(wh_app):
     owner = app.auth("alice", "candidate")
     with Receiver() as receiver:
         webhook = register(app, owner, receiver.url("/"))
-        app.registry.im_outbound.allow_cidrs = ()
+        find_service(app.registry, OUTBOUND).allow_cidrs = ()
         emit(app.registry, "interview.completed", EVENT)
         run_jobs(app)
         assert receiver.requests == []

@@ -6,16 +6,17 @@ import stat
 
 import pytest
 
+from standardwebhooks import Webhook
+from core.clock import utcnow
 from core.events import emit
 from core.plugins import PluginError
 from core.testing import make_test_app
 from plugins.webhooks.config import key_file_path
 from plugins.webhooks.models import Message
 from plugins.webhooks.secrets import SecretBox
-from core.clock import utcnow
 from tests.plugins.webhooks.helpers import messages_of, register, run_jobs
 from tests.support.receiver import Receiver
-from standardwebhooks import Webhook
+from core.lookup import find_service
 
 
 def test_empty_key_in_test_env_generates_one_key_file_shared_by_processes(wh_settings):
@@ -49,7 +50,7 @@ def test_production_without_a_key_refuses_to_start(wh_settings):
         make_test_app(raw, environ)
     assert not key_file_path(wh_settings["interviewminds.var_dir"]).exists()  # nothing generated
     environ["INTERVIEWMINDS_WEBHOOKS_ENCRYPTION_KEY"] = SecretBox.generate_key()
-    assert make_test_app(raw, environ).registry.im_webhooks.box is not None
+    assert find_service(make_test_app(raw, environ).registry, "webhooks.config").box is not None
 
 
 @pytest.mark.parametrize("overrides,reason", [

@@ -6,7 +6,8 @@ then succeed. Every real upstream call increments the Redis counter `flaky:calls
 import time
 
 from core import Service, hookimpl
-from core.protection import declare_breaker
+from core.breakers import declare_breaker
+from core.lookup import REDIS, find_service
 
 flaky = Service(name="flaky_upstream.call", path="/api/flaky/{mode}")
 
@@ -22,7 +23,7 @@ def call(request):
     mode = request.matchdict["mode"]
 
     def upstream():
-        registry.im_redis.incr("flaky:calls")
+        find_service(registry, REDIS).incr("flaky:calls")
         if mode == "slow":
             time.sleep(0.5)
         if mode == "fail":

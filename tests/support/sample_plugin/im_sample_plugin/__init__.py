@@ -1,99 +1,66 @@
-"""Sample plugin: a route, a GraphQL field, a job, a health check, a setting and an event."""
+"""Sample plugin: implements every hook. This module only wires hooks to the modules that work:
+
+- ``declarations``: settings, permissions, the ``sample_echo`` rate-limit tier, the typed event;
+- ``hookspecs``: ``sample_decorate_greeting``, the hook other plugins implement to extend it;
+- ``models`` / ``services``: the notes (service ``sample.notes``), the greeting, the subscriber;
+- ``views``: REST routes and the GraphQL field; ``jobs``: ``sample.record``;
+- ``identity``: the ``X-Sample-Key`` identity source; ``cli``: ``interviewminds sample count-notes``;
+- ``lifecycle``: what runs when an app or a worker starts and stops.
+"""
 from __future__ import annotations
 
-import datetime as dt
-
-import marshmallow
-import mongoengine as me
-import strawberry
-
-from core import GraphQLContribution, Service, Setting, hookimpl
-from core.events import emit
-from core.jobs import enqueue
-from core.http.validation import StrictSchema
+from core import GraphQLContribution, hookimpl, provide
+from im_sample_plugin import cli, declarations, hookspecs, identity, jobs, lifecycle, services, views
 
 
-class EchoSchema(StrictSchema):
-    message = marshmallow.fields.String(required=True, validate=marshmallow.validate.Length(max=200))
-    count = marshmallow.fields.Integer(load_default=1, strict=True)
-
-
-echo = Service(name="sample.echo", path="/api/sample/echo", description="Echo a message")
-
-
-@echo.get()
-def get_echo(request):
-    return {"greeting": request.registry.settings["interviewminds.sample.greeting"]}
-
-
-@echo.post(schema=EchoSchema)
-def post_echo(request):
-    data = request.validated
-    job = enqueue(request.registry, "sample.record", key=data["message"], value=str(data["count"]))
-    emit(request, "sample.happened", {"message": data["message"]})
-    request.response.status_int = 201
-    return {"echo": data["message"] * data["count"], "jobId": job.id}
-
-
-class SampleNote(me.Document):
-    """A plugin-owned document; its index is created by `interviewminds migrate`."""
-
-    owner = me.StringField(required=True)
-    text = me.StringField(required=True, max_length=200)
-    created_at = me.DateTimeField(default=lambda: dt.datetime.now(dt.timezone.utc))
-    meta = {"collection": "sample_notes", "indexes": [("owner", "-created_at")], "auto_create_index": False}
-
-
-class NoteSchema(StrictSchema):
-    text = marshmallow.fields.String(required=True, validate=marshmallow.validate.Length(min=1, max=200))
-
-
-notes = Service(name="sample.notes", path="/api/sample/notes", description="The caller's notes")
-
-
-@notes.get(permission="sample:read")
-def list_notes(request):
-    docs = SampleNote.objects(owner=request.identity.user_id).order_by("-created_at")
-    return {"notes": [{"id": str(d.id), "text": d.text} for d in docs]}
-
-
-@notes.post(schema=NoteSchema, permission="sample:write")
-def create_note(request):
-    doc = SampleNote(owner=request.identity.user_id, text=request.validated["text"]).save()
-    request.response.status_int = 201
-    return {"id": str(doc.id), "text": doc.text}
-
-
-@strawberry.type
-class SampleQuery:
-    @strawberry.field
-    def sample_greeting(self, info: strawberry.Info) -> str:
-        return info.context.request.registry.settings["interviewminds.sample.greeting"]
-
-
-def record(ctx, key: str, value: str) -> None:
-    """Job: store ``value`` under ``sample:<key>`` in Redis (idempotent)."""
-    ctx.redis.set(f"sample:{key}", value)
+@hookimpl
+def interviewminds_addhooks(pm):
+    pm.add_hookspecs(hookspecs)
 
 
 @hookimpl
 def interviewminds_settings():
-    return [Setting("greeting", str, "hello", "What GET /api/sample/echo says.")]
+    return declarations.SETTINGS
+
+
+@hookimpl
+def interviewminds_permissions(settings):
+    return declarations.PERMISSIONS
+
+
+@hookimpl
+def interviewminds_rate_limits(settings):
+    return declarations.RATE_LIMITS
+
+
+@hookimpl
+def interviewminds_events(settings):
+    return declarations.EVENTS
+
+
+@hookimpl
+def interviewminds_identity_sources(settings):
+    return identity.sources(settings)
 
 
 @hookimpl
 def interviewminds_services(settings):
-    return [echo, notes]
+    return views.SERVICES
 
 
 @hookimpl
 def interviewminds_graphql(settings):
-    return GraphQLContribution(query=(SampleQuery,))
+    return GraphQLContribution(query=(views.SampleQuery,))
+
+
+@hookimpl
+def interviewminds_configure(config, settings):
+    provide(config, declarations.NOTES, services.NotesService())
 
 
 @hookimpl
 def interviewminds_jobs(settings):
-    return {"sample.record": record}
+    return {"sample.record": jobs.record}
 
 
 @hookimpl
@@ -102,5 +69,20 @@ def interviewminds_health_checks(settings):
 
 
 @hookimpl
-def interviewminds_events(settings):
-    return ["sample.happened"]
+def interviewminds_on_event(name, payload, registry):
+    services.count_event(registry, name)
+
+
+@hookimpl
+def interviewminds_cli(subparsers):
+    cli.add_commands(subparsers)
+
+
+@hookimpl
+def interviewminds_startup(registry):
+    lifecycle.on_startup(registry)
+
+
+@hookimpl
+def interviewminds_shutdown(registry):
+    lifecycle.on_shutdown(registry)

@@ -1,4 +1,4 @@
-"""core.llm against the fake Groq server on 127.0.0.1 (the real chat-completions wire format)."""
+"""The groq plugin's client against the fake Groq server on 127.0.0.1 (the real chat-completions wire format)."""
 from __future__ import annotations
 
 import socket
@@ -9,7 +9,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from core.breakers import BreakerRegistry
-from core.llm import LLMClient, LLMConfig, LLMMetrics, LLMUnavailable, marshmallow_validator
+from core.llm import LLMUnavailable, marshmallow_validator
+from plugins.groq.client import LLMClient, LLMConfig, LLMMetrics
 from tests.support.fake_groq import (
     Delay,
     FakeGroqServer,

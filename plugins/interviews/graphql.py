@@ -23,15 +23,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Optional
 
 import marshmallow
 import strawberry
-from graphql import GraphQLError
 from strawberry.scalars import JSON
 
 from core.auth.users import DEFAULT_ROLE, User
-from core.http.errors import APIError
+from core.errors import Forbidden, Invalid, NotFound
 from core.http.validation import InputError, reject_operators
 from plugins.interviews import reports, services
 from plugins.interviews.access import Viewer
@@ -39,27 +38,12 @@ from plugins.interviews.models import TRANSITIONS
 from plugins.interviews.models import Interview as InterviewDocument
 from plugins.interviews.schemas import CreateInterviewSchema, ScoreSchema, check_user_id
 
-T = TypeVar("T")
 LOADER_KEY = "interviews.participants"
-CODES = {400: "BAD_USER_INPUT", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT",
-         413: "BAD_USER_INPUT", 428: "BAD_USER_INPUT"}
 
 
-# -- errors and context ----------------------------------------------------------------------------
-def _error(status: int, message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": CODES.get(status, "INTERNAL_SERVER_ERROR"), "status": status})
-
-
-def _run(call: Callable[[], T]) -> T:
-    """Run a service call, turning ``APIError`` into a GraphQL error with a code."""
-    try:
-        return call()
-    except APIError as err:
-        raise _error(err.status, err.message) from None
-
-
+# -- context ---------------------------------------------------------------------------------------------
 def _viewer(info: strawberry.Info) -> Viewer:
-    return _run(lambda: Viewer.of(info.context.request))
+    return Viewer.of(info.context.request)
 
 
 def _load(schema: marshmallow.Schema, data: dict, what: str) -> dict:
@@ -68,9 +52,9 @@ def _load(schema: marshmallow.Schema, data: dict, what: str) -> dict:
         reject_operators(data, what)
         return schema.load(data)
     except InputError as err:
-        raise _error(400, f"invalid input: {err}") from None
+        raise Invalid(f"invalid input: {err}") from None
     except marshmallow.ValidationError as err:
-        raise _error(400, f"invalid input: {what}: {err.messages}") from None
+        raise Invalid(f"invalid input: {what}: {err.messages}") from None
 
 
 class ParticipantLoader:
@@ -308,9 +292,9 @@ class InterviewsQuery:
         try:
             check_user_id(user_id)
         except marshmallow.ValidationError as err:
-            raise _error(400, f"invalid input: userId {err.messages[0]}") from None
+            raise Invalid(f"invalid input: userId {err.messages[0]}") from None
         if not (viewer.can("interview:read") or viewer.can("interview:read_any")):
-            raise _error(403, "permission denied: you may not read interviews")
+            raise Forbidden("permission denied: you may not read interviews")
         limit = services.setting(info.context.request.registry, "graphql_max_interviews")
         return _wrap(info, services.list_for_user(viewer, user_id, limit))
 
@@ -319,19 +303,17 @@ class InterviewsQuery:
         viewer = _viewer(info)
         from core.http.validation import object_id
 
-        oid = _run(lambda: object_id(str(id), "id"))
+        oid = object_id(str(id), "id")
         try:
             doc = services.get_for(viewer, oid)
-        except APIError as err:
-            if err.status == 404:
-                return None
-            raise _error(err.status, err.message) from None
+        except NotFound:
+            return None
         return _wrap(info, [doc])[0]
 
     @strawberry.field(description="Counts, completion rate, average score and score distribution.")
     def analytics(self, info: strawberry.Info, time_range: TimeRange) -> AnalyticsData:
         viewer = _viewer(info)
-        _run(lambda: viewer.require("analytics:read"))
+        viewer.require("analytics:read")
         data = reports.analytics(viewer, time_range.value)
         by_status = data["byStatus"]
         return AnalyticsData(
@@ -358,7 +340,7 @@ class InterviewsMutation:
             title=input.title, role=input.role, difficulty=input.difficulty, candidateId=input.candidate_id,
             interviewers=input.interviewers, resumeId=input.resume_id, metadata=input.metadata), "input")
         registry = info.context.request.registry
-        doc = _run(lambda: services.create(registry, viewer, data))
+        doc = services.create(registry, viewer, data)
         return _wrap(info, [doc])[0]
 
     @strawberry.mutation(description="Set an interview's overall and per-competency scores; emits score.generated.")
@@ -366,7 +348,7 @@ class InterviewsMutation:
         viewer = _viewer(info)
         from core.http.validation import object_id
 
-        oid = _run(lambda: object_id(str(interview_id), "interviewId"))
+        oid = object_id(str(interview_id), "interviewId")
         data = _load(ScoreSchema(), {
             "overall": score.overall,
             "competencies": [{"subject": c.subject, "score": c.score, "fullMark": c.full_mark}
@@ -374,7 +356,7 @@ class InterviewsMutation:
         }, "score")
         feedback = None if score.feedback is strawberry.UNSET else score.feedback
         if feedback is not None and len(feedback) > 5000:
-            raise _error(400, "invalid input: score.feedback: longer than 5000 characters")
+            raise Invalid("invalid input: score.feedback: longer than 5000 characters")
         registry = info.context.request.registry
-        doc = _run(lambda: services.set_score(registry, viewer, oid, data, feedback))
+        doc = services.set_score(registry, viewer, oid, data, feedback)
         return _wrap(info, [doc])[0]

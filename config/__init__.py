@@ -1,0 +1,1 @@
+"""Shipped defaults, installed as the package ``interviewminds_config`` (see core.config_files)."""
