@@ -6,6 +6,7 @@ finds it. An operator's file, named by a setting, always wins.
 """
 from __future__ import annotations
 
+import tomllib
 from importlib.resources import files
 from pathlib import Path
 
@@ -17,3 +18,21 @@ def config_path(override: str | Path | None, name: str) -> Path:
     if override:
         return Path(override)
     return Path(str(files(CONFIG_PACKAGE) / name))
+
+
+def read_override_table(path: str | Path, table: str, error: type[Exception], hint: str) -> dict:
+    """The one ``[table]`` of an operator's TOML overrides file (empty when absent).
+
+    A file that cannot be read, is not TOML, or has other tables raises ``error`` naming it.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot be read: {exc.strerror}") from None
+    unknown = sorted(set(data) - {table})
+    if unknown:
+        raise error(f"{path}: unknown table [{unknown[0]}] ({hint})")
+    return data.get(table, {})

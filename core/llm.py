@@ -47,7 +47,7 @@ class LLMReply:
     tokens_completion: int
     latency_ms: float
     model: str
-    source: str = "llm"  # the provider's name, e.g. "groq"; features report it as `source`
+    source: str = "llm"  # the provider plugin's name; features report it as `source`
     data: dict | None = field(default=None)
 
 

@@ -35,7 +35,7 @@ JOBS = "core.jobs"                # the JobCatalog
 EVENTS = "core.events"            # the EventCatalog
 HEALTH = "core.health"            # the HealthChecks
 GRAPHQL = "core.graphql"          # the strawberry schema
-LLM = "llm"                       # the LLM provider, registered by a provider plugin (e.g. groq)
+LLM = "llm"                       # the LLM, registered by a provider plugin
 
 
 class ServiceMissing(LookupError):

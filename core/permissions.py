@@ -18,10 +18,11 @@ An override that names a permission no enabled plugin declares stops startup, na
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from core.config_files import read_override_table
 
 # The one definition of the roles; everything else imports these.
 ROLES = ("candidate", "interviewer", "admin")
@@ -141,17 +142,7 @@ class PermissionCatalog:
 
 def load_overrides(path: str | Path) -> dict:
     """The ``[roles]`` table of an overrides file (empty when the file has none)."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise PermissionConfigError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise PermissionConfigError(f"{path}: cannot be read: {exc.strerror}") from None
-    unknown = sorted(set(data) - {"roles"})
-    if unknown:
-        raise PermissionConfigError(f"{path}: unknown table [{unknown[0]}] (only [roles.<role>] overrides)")
-    return data.get("roles", {})
+    return read_override_table(path, "roles", PermissionConfigError, "only [roles.<role>] overrides")
 
 
 class RolePermissions:

@@ -24,7 +24,6 @@ import math
 import re
 import threading
 import time
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,6 +32,8 @@ import limits
 import limits.errors
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
+
+from core.config_files import read_override_table
 
 log = logging.getLogger(__name__)
 
@@ -127,18 +128,8 @@ def apply_limit_overrides(config: RateLimitConfig, overrides: Mapping[str, str],
 
 def load_limit_overrides(path: str | Path) -> dict[str, str]:
     """The ``[tiers]`` table of an operator's TOML file, e.g. ``config/rate-limits.toml``."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise RateLimitConfigError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise RateLimitConfigError(f"{path}: cannot be read: {exc.strerror}") from None
-    unknown = sorted(set(data) - {"tiers"})
-    if unknown:
-        raise RateLimitConfigError(f"{path}: unknown table [{unknown[0]}] (only [tiers] limit overrides; "
-                                   "plugins declare their own paths)")
-    tiers = data.get("tiers", {})
+    tiers = read_override_table(path, "tiers", RateLimitConfigError,
+                                "only [tiers] limit overrides; plugins declare their own paths")
     if not isinstance(tiers, dict) or not all(isinstance(v, str) for v in tiers.values()):
         raise RateLimitConfigError(f"{path}: [tiers] must map tier names to limit strings")
     return tiers
