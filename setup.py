@@ -26,7 +26,7 @@ setup(
         "rq>=2.0,<4",
         "strawberry-graphql>=0.260,<1",
         "groq>=0.11,<2",
-        "opencv-python-headless>=4.8,<5",  # 5.x wheels ship no Haar cascades
+        "opencv-python-headless>=4.14,<5",  # cv2.dnn.readNetFromTFLite runs the proctoring face models (checked on 4.14)
         "numpy>=1.26,<3",
         "prometheus-client>=0.20,<1",
         "limits[redis]>=3.13,<6",
@@ -40,6 +40,7 @@ setup(
         "pyramid_services>=2.2,<3",
         "jsonschema>=4.18,<5",
         "swagger-ui-py~=25.7",  # /docs: the swagger-ui 5 dist files (OpenAPI 3.1); no CDN
+        "confusable-homoglyphs>=3.3,<4",  # core.llm_text: Unicode UTS #39 confusables for the prompt guard
     ],
     extras_require={
         "test": ["pytest>=8,<10", "webtest>=3.0,<4", "pytest-timeout>=2.3,<3",

@@ -1,8 +1,6 @@
 """Admin routes: users and roles, and the audit log. Admin permissions only."""
 from __future__ import annotations
 
-import datetime as dt
-
 import marshmallow
 from marshmallow import fields, validate
 
@@ -10,7 +8,7 @@ from core.audit import AuditEntry
 from core.auth.users import ROLES, User, set_role
 from core.errors import Forbidden
 from core.http.service import Service
-from core.http.validation import StrictSchema, querystring_validator
+from core.http.validation import StrictSchema, UtcDateTime, querystring_validator
 
 MAX_PAGE_SIZE = 200
 
@@ -34,8 +32,8 @@ class AuditQuery(PageSchema):
     action = fields.String(validate=validate.Length(max=300))
     resource = fields.String(validate=validate.Length(max=500))
     status = fields.String(validate=validate.OneOf(("success", "failure", "denied")))
-    start = fields.AwareDateTime(data_key="from", default_timezone=dt.timezone.utc)
-    end = fields.AwareDateTime(data_key="to", default_timezone=dt.timezone.utc)
+    start = UtcDateTime(data_key="from")
+    end = UtcDateTime(data_key="to")
 
     @marshmallow.validates_schema
     def range_is_ordered(self, data, **kwargs):

@@ -28,6 +28,8 @@ from core.storage import connect_mongo, redis_client
 
 log = logging.getLogger(__name__)
 
+INTROSPECTION = "interviewminds.graphql.introspection"
+
 CORE_ROUTES = {("/health", "GET"), ("/ping", "GET"), ("/metrics", "GET"), ("/api/csrf", "GET"),
                ("/graphql", "GET"), ("/graphql", "POST"), ("/api/admin/users", "GET"),
                ("/api/admin/roles", "POST"), ("/api/admin/audit-logs", "GET"),
@@ -58,7 +60,10 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] | None = No
             declarations.append((f"{PREFIX}{plugin_id}.", setting))
             infos[plugin_id].settings.append(f"{PREFIX}{plugin_id}.{setting.name}")
     settings = resolve(raw, declarations, owned_prefixes=(PREFIX,), environ=environ)
-    if settings["interviewminds.env"] == "production":
+    production = settings["interviewminds.env"] == "production"
+    if settings[INTROSPECTION] is None:  # unset: on, except in production
+        settings[INTROSPECTION] = not production
+    if production:
         _check_production(raw, settings)
     return settings, pm, infos
 
@@ -72,6 +77,22 @@ def _check_production(raw, settings) -> None:
         if setting.secret and raw.get(key):
             raise SettingsError(f"{key}: secrets must come from the environment "
                                 f"({env_var_for(key)}), not the ini file")
+    allowed = settings["interviewminds.outbound.allow_cidrs"]
+    if allowed:
+        raise SettingsError(f"interviewminds.outbound.allow_cidrs: must be empty in production, not "
+                            f"{' '.join(allowed)!r} (user-supplied URLs could reach those private networks)")
+    if settings["interviewminds.graphql.graphiql"]:
+        raise SettingsError("interviewminds.graphql.graphiql: invalid value True (GraphiQL is refused in production)")
+    wildcard = [origin for origin in settings["interviewminds.cors.origins"] if "*" in origin]
+    if wildcard:
+        raise SettingsError(f"interviewminds.cors.origins: {wildcard[0]!r} is refused in production "
+                            "(list each allowed origin)")
+    if settings["interviewminds.auth.jwks_url"] or settings["interviewminds.auth.public_key_pem"]:
+        for key, what in (("interviewminds.auth.issuer", "the Clerk Frontend API URL tokens must carry as `iss`"),
+                          ("interviewminds.auth.authorized_parties", "the origins of your frontends (`azp`)")):
+            if not settings[key]:
+                raise SettingsError(f"{key}: required in production when Clerk is configured "
+                                    f"(interviewminds.auth.jwks_url or public_key_pem): set it to {what}")
 
 
 def _mount_services(config, plugins: PluginSet, settings, permissions: PermissionCatalog) -> None:

@@ -27,7 +27,7 @@ def interviewminds_rate_limits(settings):
     return RateLimits(
         tiers={
             "general": "300/minute",  # every route
-            "graphql": "120/minute",  # one unit per request plus one per KiB of query document
+            "graphql": "120/minute",  # units per request: what the query may return (core.graphql_cost)
         },
         paths={"graphql": ["/graphql"]},
     )

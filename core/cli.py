@@ -54,13 +54,15 @@ def cmd_plugins(args) -> int:
 
 
 def cmd_migrate(args) -> int:
-    from core.storage import migrate
+    from core.storage import migrate, migrate_documents
 
     registry = bootstrap(args.config)
     infos = find_service(registry, PLUGINS).infos
     prefixes = ("core.",) + tuple(info.module.__name__ for info in infos.values())
     for name, indexes in migrate(prefixes):
         print(f"{name}: {', '.join(indexes)}")
+    for note in migrate_documents(prefixes):  # printed only when a migration changed something
+        print(f"migrated {note}")
     return 0
 
 
@@ -133,7 +135,8 @@ def parser() -> argparse.ArgumentParser:
 
     add("plugins", cmd_plugins, "List enabled plugins: distribution, version, hooks, routes, "
         "GraphQL fields, jobs").add_argument("--json", action="store_true")
-    add("migrate", cmd_migrate, "Create every index declared by core and the enabled plugins (idempotent)")
+    add("migrate", cmd_migrate, "Create every index declared by core and the enabled plugins, and run "
+        "their data migrations (idempotent)")
     add("worker", cmd_worker, "Run an RQ worker over the enabled plugins' queues").add_argument(
         "--burst", action="store_true", help="exit when the queues are empty")
     add("jobs", cmd_jobs, "Queued, started, scheduled, failed and finished counts per queue").add_argument(

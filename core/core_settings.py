@@ -30,8 +30,25 @@ CORE_SETTINGS = (
     Setting("graphql.max_depth", int, 10, "Deepest GraphQL selection accepted.", minimum=1),
     Setting("graphql.max_aliases", int, 30, "Most aliases in one GraphQL document.", minimum=0),
     Setting("graphql.max_tokens", int, 2000, "Most tokens in one GraphQL document.", minimum=10),
+    Setting("graphql.objects_per_unit", int, 100, "Objects a GraphQL request may return per unit it costs the "
+            "`graphql` rate-limit tier (each root field costs at least 1).", minimum=1),
+    Setting("graphql.default_list_size", int, 1, "Items counted for a nested GraphQL list field that declares no "
+            "size (`list_cost`) in the cost of a request.", minimum=1),
+    Setting("graphql.mutation_cost", int, 1, "Least `graphql`-tier units each mutation field (every alias) "
+            "costs.", minimum=1),
+    Setting("graphql.max_items", int, 10000, "Most list items (all lists' lengths added up) one GraphQL response "
+            "may hold; more is a 413.", minimum=1),
+    Setting("graphql.max_response_bytes", int, 10 * MiB, "Largest GraphQL response body in bytes; larger is a 413.",
+            minimum=1024),
     Setting("graphql.graphiql", bool, False, "Serve GraphiQL on GET /graphql from a browser."),
+    Setting("graphql.introspection", bool, None, "Answer GraphQL introspection (`__schema`, `__type`). Unset: "
+            "on, except in production, where only an explicit `true` turns it on."),
     Setting("health.timeout", float, 2.0, "Seconds all health checks together may take.", minimum=0.1),
+    Setting("health.cache_seconds", float, 30.0, "Seconds a plugin's upstream check result (e.g. `groq.api`) is "
+            "reused by /health, so probes do not call the upstream each time; 0: every probe calls it.",
+            minimum=0),
+    Setting("metrics.allow_cidrs", list, [], "Client networks allowed to read /metrics (client address as for "
+            "rate limits). Empty: anyone, except in production, where only loopback is."),
     Setting("jobs.max_retries", int, 3, "How often a failed job is retried.", minimum=0),
     Setting("jobs.retry_intervals", list, ["10", "60", "300"], "Seconds before each retry (backoff)."),
     Setting("jobs.default_timeout", int, 300, "Seconds a job may run before the worker kills it.", minimum=1),

@@ -3,18 +3,27 @@
 Status rules: ``unhealthy`` (HTTP 503) when MongoDB is down; ``degraded`` when Redis or any
 plugin check is down; else ``ok``. Optional services (an LLM provider, a code runner) are
 checked by the plugins that use them; unconfigured ones say ``not_configured`` and do not degrade.
+
+A plugin checks an upstream with :func:`upstream_check`: the URL check's result is reused for
+``interviewminds.health.cache_seconds`` (probes every few seconds must not become calls to a
+paid API), and while the plugin's circuit breaker is open (or half-open) the check says
+``unreachable`` without calling the upstream: the breaker already knows it is failing.
 """
 from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import threading
+import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable
 
-from core.lookup import HEALTH, REDIS, find_service
+from core.lookup import BREAKERS, HEALTH, REDIS, find_service
 
 OK_VALUES = {"ok", "connected", "not_configured", "closed"}
+UNREACHABLE = "unreachable"
 
 _executor = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="health")
 
@@ -35,18 +44,94 @@ def make_redis_check(client) -> Callable[[], str]:
 
 
 def make_http_check(url: str, timeout: float) -> Callable[[], str]:
-    """Reachability of an operator-configured base URL (any HTTP answer counts as reachable)."""
+    """Reachability of an operator-configured base URL: ``connected`` for any answer below 500
+    (a 401 or 404 from an API root still proves it is up), ``unreachable`` for a 5xx, a refused
+    or failed connection, or no answer within ``timeout``; ``not_configured`` without a URL."""
 
     def http_check() -> str:
         if not url:
             return "not_configured"
         try:
             urllib.request.urlopen(url, timeout=timeout).close()  # noqa: S310 - operator URL
-        except urllib.error.HTTPError:
-            pass  # the server answered
+        except urllib.error.HTTPError as exc:
+            return UNREACHABLE if exc.code >= 500 else "connected"
+        except (OSError, ValueError):  # URLError, timeouts, resets, a malformed URL
+            return UNREACHABLE
         return "connected"
 
     return http_check
+
+
+class UpstreamCheck:
+    """A check of an upstream service, as a plugin returns it from ``interviewminds_health_checks``.
+
+    ``check`` is called at most once per ``cache_seconds`` per process (0: on every probe; one
+    call at a time, concurrent probes wait for it); what it returned, or raised, is reused
+    meanwhile. ``breaker`` names the plugin's circuit breaker: while it is open or half-open,
+    /health reports ``unreachable`` without calling ``check`` (``health_report`` reads it).
+    """
+
+    def __init__(self, check: Callable[[], object], *, breaker: str | None = None,
+                 cache_seconds: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.check = check
+        self.breaker = breaker
+        self.cache_seconds = float(cache_seconds)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._result: tuple[float, bool, object] | None = None  # (when, raised, value)
+
+    def _fresh(self):
+        result = self._result
+        if result is not None and self._clock() - result[0] < self.cache_seconds:
+            return result
+        return None
+
+    def __call__(self) -> object:
+        if self.cache_seconds <= 0:
+            return self.check()
+        result = self._fresh()
+        if result is None:
+            with self._lock:
+                result = self._fresh()  # another probe may have refreshed it meanwhile
+                if result is None:
+                    try:
+                        result = (self._clock(), False, self.check())
+                    except Exception as exc:  # cached too: a failing upstream is not hammered
+                        result = (self._clock(), True, exc)
+                    self._result = result
+        _, raised, value = result
+        if raised:
+            raise value  # type: ignore[misc]
+        return value
+
+
+def upstream_check(url: str, timeout: float, *, breaker: str | None = None,
+                   cache_seconds: float = 0.0) -> Callable[[], object]:
+    """The usual plugin check of an upstream at ``url`` (see :class:`UpstreamCheck`);
+    ``not_configured`` when ``url`` is empty (no key, no calls)."""
+    check = make_http_check(url, timeout)
+    if not url:
+        return check
+    return UpstreamCheck(check, breaker=breaker, cache_seconds=cache_seconds)
+
+
+def _breaker_gated(check: Callable[[], object], registry) -> Callable[[], object]:
+    """``check``, or ``unreachable`` while the breaker it names is not closed."""
+    name = getattr(check, "breaker", None)
+    breakers = find_service(registry, BREAKERS, optional=True) if name else None
+    if breakers is None:
+        return check
+
+    def gated() -> object:
+        try:
+            state = breakers.get(name).state()
+        except KeyError:  # named but never declared: nothing to consult
+            return check()
+        if state["state"] != "closed":
+            return UNREACHABLE
+        return check()
+
+    return gated
 
 
 @dataclass
@@ -86,7 +171,7 @@ def health_report(registry) -> tuple[int, dict]:
     core_checks = {"mongo": mongo_check, "redis": make_redis_check(find_service(registry, REDIS))}
     failures = {"mongo": "disconnected", "redis": "disconnected"}
     all_checks = dict(core_checks)
-    all_checks.update({f"plugin:{name}": fn for name, fn in health.checks.items()})
+    all_checks.update({f"plugin:{name}": _breaker_gated(fn, registry) for name, fn in health.checks.items()})
     results = run_checks(all_checks, timeout, failures)
     services = {name: results[name] for name in core_checks}
     checks = {name.split(":", 1)[1]: results[name] for name in all_checks if name.startswith("plugin:")}

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from rq import Queue, Retry
+from redis import exceptions as redis_exceptions
+from rq import Queue, Retry, Worker
 from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry, ScheduledJobRegistry
 
 from core.lookup import JOBS, METRICS, REDIS, find_service
@@ -165,8 +168,6 @@ def queue_counts(registry) -> dict[str, dict[str, int]]:
 
 def enqueue_due_periodic(registry, now: float | None = None) -> list[str]:
     """Enqueue each periodic job whose current period nobody has claimed yet; returns their names."""
-    import time
-
     now = time.time() if now is None else now
     enqueued = []
     redis = find_service(registry, REDIS)
@@ -179,30 +180,154 @@ def enqueue_due_periodic(registry, now: float | None = None) -> list[str]:
     return enqueued
 
 
-def _periodic_loop(registry, stop, tick: float) -> None:
-    while not stop.wait(tick):
+# How often the worker's ticker checks that RQ's scheduler process is alive, in seconds.
+SCHEDULER_CHECK_SECONDS = 1.0
+
+
+class SchedulingWorker(Worker):
+    """RQ's worker, kept working through a Redis outage.
+
+    Two RQ behaviours made delayed jobs stall after Redis restarted:
+
+    * RQ runs the scheduler (it moves due jobs from ``rq:scheduled:<queue>`` to the queue) in a
+      process the worker forks. A Redis outage kills that process (its heartbeat raises), and
+      RQ starts it again only in its maintenance tasks, every 10 minutes.
+      :meth:`keep_scheduler_alive`, called by the worker's ticker thread every
+      :data:`SCHEDULER_CHECK_SECONDS`, does what RQ's maintenance does (take the scheduler
+      lock, fork a scheduler if it got it) as soon as the process is gone. Where another worker
+      holds the lock it keeps trying, so it also takes over within the lock's TTL (about a
+      minute) when that worker dies.
+    * RQ's loop reconnects only while it waits for a job; a Redis error anywhere else (setting
+      its state, its heartbeat after a job) ends :meth:`work`. :func:`run_worker` then waits for
+      Redis and starts a new worker (``shutdown_requested`` tells that apart from a stop signal).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Re-entrant: RQ stops the scheduler from a signal handler in the main thread, which
+        # may interrupt run_maintenance_tasks while it holds the guard.
+        self._scheduler_guard = threading.RLock()
+        self._scheduler_closed = False
+        self._scheduler_outage = False
+        self.shutdown_requested = False
+
+    def request_stop(self, signum, frame):
+        self.shutdown_requested = True
+        super().request_stop(signum, frame)
+
+    def keep_scheduler_alive(self) -> bool:
+        """Start a scheduler process if this worker has none alive and wins the scheduler lock.
+
+        Returns True when one was started. Redis errors are logged once per outage, not raised.
+        """
+        with self._scheduler_guard:
+            scheduler = self.scheduler
+            if self._scheduler_closed or scheduler is None:
+                return False
+            process = getattr(scheduler, "_process", None)
+            if process is not None and process.is_alive():
+                return False
+            try:
+                scheduler.acquire_locks(auto_start=True)
+            except redis_exceptions.RedisError as exc:
+                if not self._scheduler_outage:
+                    self._scheduler_outage = True
+                    log.warning("RQ scheduler is down and Redis is unreachable (%s); retrying every %.0f s",
+                                exc.__class__.__name__, SCHEDULER_CHECK_SECONDS)
+                return False
+            self._scheduler_outage = False
+            started = scheduler._process is not None and scheduler._process is not process
+            if started:
+                log.warning("RQ scheduler process restarted for %s", ", ".join(sorted(scheduler.acquired_locks)))
+            return started
+
+    def run_maintenance_tasks(self):
+        with self._scheduler_guard:
+            super().run_maintenance_tasks()
+
+    def stop_scheduler(self):
+        with self._scheduler_guard:
+            self._scheduler_closed = True
+            super().stop_scheduler()
+
+    def clean_up_after_outage(self) -> None:
+        """Once Redis answers again after :meth:`work` ended on an error: release the scheduler
+        locks this worker's scheduler held (its successor would otherwise wait out their TTL)
+        and record this worker's death. Only keys owned by this worker are touched."""
         try:
-            enqueue_due_periodic(registry)
-        except Exception:  # Redis blips must not kill the ticker
-            log.exception("periodic job tick failed")
+            if self.scheduler is not None:
+                self.scheduler.release_locks()
+                self.scheduler.register_death()
+            self.register_death()
+        except redis_exceptions.RedisError:
+            log.warning("could not clean up after RQ worker %s; its keys expire by themselves", self.name)
+
+
+def _ticker(registry, current: dict, stop: threading.Event, tick: float) -> None:
+    """Every second: keep RQ's scheduler alive; every ``tick`` seconds: enqueue due periodic jobs."""
+    periodic = bool(find_service(registry, JOBS).periodic)
+    next_periodic = time.monotonic() + tick
+    while not stop.wait(min(SCHEDULER_CHECK_SECONDS, tick)):
+        worker = current.get("worker")
+        if worker is not None:
+            try:
+                worker.keep_scheduler_alive()
+            except Exception:  # the ticker must survive anything
+                log.exception("RQ scheduler check failed")
+        if periodic and time.monotonic() >= next_periodic:
+            next_periodic = time.monotonic() + tick
+            try:
+                enqueue_due_periodic(registry)
+            except redis_exceptions.RedisError as exc:
+                log.warning("periodic jobs not enqueued: Redis unreachable (%s)", exc.__class__.__name__)
+            except Exception:  # the ticker must survive anything
+                log.exception("periodic job tick failed")
+
+
+def _wait_for_redis(redis, worker: SchedulingWorker, interval: float = 1.0) -> bool:
+    """Block until Redis answers (True), or until a stop is requested (False)."""
+    from rq.exceptions import StopRequested
+
+    try:
+        while not worker.shutdown_requested:
+            try:
+                redis.ping()
+                return True
+            except redis_exceptions.RedisError:
+                time.sleep(interval)
+    except StopRequested:  # SIGTERM/SIGINT while waiting (RQ's handlers are still installed)
+        pass
+    return False
 
 
 def run_worker(registry, *, burst: bool = False, with_scheduler: bool = True, tick: float = 5.0) -> bool:
-    """Run an RQ worker over every plugin queue of this app (plus the periodic-job ticker)."""
-    import threading
-
-    from rq import Worker
-
+    """Run an RQ worker over every plugin queue of this app, plus a ticker thread that enqueues
+    periodic jobs and restarts RQ's scheduler process after it died. When a Redis error ends
+    RQ's loop (not a stop signal), wait for Redis and start a new worker, until stopped."""
     bind_worker(registry)
     redis = find_service(registry, REDIS)
+    watched = queues(registry) or [Queue(QUEUE_PREFIX + "core", connection=redis)]
     stop = threading.Event()
+    current: dict = {}
     if find_service(registry, JOBS).periodic:
         enqueue_due_periodic(registry)
-        if not burst:
-            threading.Thread(target=_periodic_loop, args=(registry, stop, tick), daemon=True,
-                             name="periodic-jobs").start()
-    worker = Worker(queues(registry) or [Queue(QUEUE_PREFIX + "core", connection=redis)], connection=redis)
+    if not burst:
+        threading.Thread(target=_ticker, args=(registry, current, stop, tick), daemon=True,
+                         name="worker-ticker").start()
     try:
-        return worker.work(burst=burst, with_scheduler=with_scheduler)
+        while True:
+            worker = SchedulingWorker(watched, connection=redis)
+            current["worker"] = worker if with_scheduler else None
+            try:
+                worked = worker.work(burst=burst, with_scheduler=with_scheduler)
+            except redis_exceptions.RedisError as exc:  # raised by RQ's own teardown
+                log.warning("RQ worker %s stopped: Redis unreachable (%s)", worker.name, exc.__class__.__name__)
+                worked = False
+            if burst or worker.shutdown_requested:
+                return worked
+            log.warning("RQ worker %s stopped on an error; starting a new one once Redis answers", worker.name)
+            if not _wait_for_redis(redis, worker):
+                return worked
+            worker.clean_up_after_outage()
     finally:
         stop.set()

@@ -35,6 +35,7 @@ JOBS = "core.jobs"                # the JobCatalog
 EVENTS = "core.events"            # the EventCatalog
 HEALTH = "core.health"            # the HealthChecks
 GRAPHQL = "core.graphql"          # the strawberry schema
+GRAPHQL_COST = "core.graphql_cost"  # request -> units of the graphql rate-limit tier (core.graphql_cost)
 LLM = "llm"                       # the LLM, registered by a provider plugin
 
 

@@ -2,8 +2,10 @@
 
 ``OutboundPolicy.check_url`` parses a URL, resolves its host and refuses anything that could
 reach the operator's own network: loopback, private, link-local (cloud metadata), CGNAT,
-multicast, reserved, documentation, benchmarking, unique-local, NAT64 and IPv4 addresses
-smuggled inside IPv6 forms. Every resolved address must pass, not just one.
+multicast, reserved, documentation, benchmarking, unique-local, NAT64, and every IPv6 form that
+carries a blocked IPv4 address (IPv4-mapped ``::ffff:a.b.c.d``, IPv4-translated
+``::ffff:0:a.b.c.d``, IPv4-compatible ``::a.b.c.d``, NAT64 ``64:ff9b::a.b.c.d``, 6to4
+``2002:AABB:CCDD::``, Teredo). Every resolved address must pass, not just one.
 
 ``safe_request`` then connects to one of the *vetted* addresses, never re-resolving the name,
 so a DNS answer that changes between the check and the connection (DNS rebinding) cannot
@@ -13,8 +15,11 @@ followed: a 3xx comes back to the caller as it is.
 
 ``allow_cidrs`` (setting ``interviewminds.outbound.allow_cidrs``, empty in production) lists
 ranges that pass even though they are blocked; tests use ``127.0.0.0/8`` to reach loopback
-fake servers. Destinations whose every address lies inside ``allow_cidrs`` may also use any
-port; all other destinations must use a port from ``allowed_ports``.
+fake servers. An IPv4 range also covers the IPv6 forms that carry its addresses, and only
+those: with ``127.0.0.0/8``, ``[::ffff:0:7f00:1]`` passes (connected as ``127.0.0.1``), while
+``[::ffff:0:a9fe:a9fe]`` (169.254.169.254) and a 6to4 address of ``10.0.0.1`` are still refused.
+Destinations whose every address is allow-listed may also use any port; all other destinations
+must use a port from ``allowed_ports``.
 """
 from __future__ import annotations
 
@@ -36,7 +41,9 @@ __all__ = [
     "OutboundResponse",
     "OutboundURLError",
     "Target",
+    "as_ipv4",
     "blocked_reason",
+    "embedded_ipv4",
     "safe_request",
     "system_resolver",
 ]
@@ -110,19 +117,69 @@ _METHOD = re.compile(r"[A-Z]{1,16}")
 _PATH_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "\\")
 
 
-def blocked_reason(address: IPAddress) -> str | None:
+# IPv6 forms that carry an IPv4 address. "spelling" forms are only another way to write the IPv4
+# address: the policy vets and connects to the IPv4 address itself. The others reach it through a
+# translator or tunnel; their prefixes stay blocked (or are judged as IPv6), and in addition none
+# may carry a blocked IPv4 address.
+_V4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")  # RFC 4291: ::ffff:a.b.c.d
+_V4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765 (SIIT): ::ffff:0:a.b.c.d
+_V4_COMPATIBLE = ipaddress.ip_network("::/96")  # RFC 4291, deprecated: ::a.b.c.d
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix: 64:ff9b::a.b.c.d
+_TEREDO = ipaddress.ip_network("2001::/32")  # RFC 4380: server and (inverted) client IPv4
+
+
+def embedded_ipv4(address: IPAddress) -> tuple[tuple[str, ipaddress.IPv4Address], ...]:
+    """Every IPv4 address that the IPv6 ``address`` carries, with the name of the form:
+    IPv4-mapped, IPv4-translated, IPv4-compatible, NAT64, 6to4, Teredo (server and client).
+    Empty for an IPv4 address, for ``::`` and ``::1``, and for IPv6 addresses of no such form.
+    (NAT64 local-use prefixes, 64:ff9b:1::/48, place the IPv4 address by prefix length; that whole
+    range is blocked instead.)"""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return ()
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in _V4_MAPPED:
+        return (("IPv4-mapped", low32),)
+    if address in _V4_TRANSLATED:
+        return (("IPv4-translated", low32),)
+    if address in _NAT64:
+        return (("NAT64", low32),)
+    if address in _V4_COMPATIBLE:
+        return (("IPv4-compatible", low32),) if int(address) > 1 else ()
+    if address in _SIX_TO_FOUR:
+        return (("6to4", address.sixtofour),)  # type: ignore[arg-type]
+    if address in _TEREDO:
+        server, client = address.teredo  # type: ignore[misc]
+        return (("Teredo server", server), ("Teredo client", client))
+    return ()
+
+
+def as_ipv4(address: IPAddress) -> IPAddress:
+    """The IPv4 address an IPv4-mapped or IPv4-translated IPv6 address spells; others unchanged."""
+    if isinstance(address, ipaddress.IPv6Address) and (address in _V4_MAPPED or address in _V4_TRANSLATED):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address
+
+
+def blocked_reason(
+    address: IPAddress, allowed: Callable[[ipaddress.IPv4Address], bool] | None = None
+) -> str | None:
     """Why ``address`` may not be contacted (e.g. ``"loopback"``), or None when it is public.
 
-    IPv4-mapped addresses (``::ffff:a.b.c.d``) and 6to4 addresses (``2002:AABB:CCDD::``) are
-    judged by the IPv4 address they carry.
+    An IPv6 address that carries an IPv4 address (:func:`embedded_ipv4`: mapped, translated,
+    compatible, NAT64, 6to4, Teredo) is refused when any IPv4 address it carries is refused, unless
+    ``allowed(ipv4)`` says that IPv4 address is allow-listed. IPv4-mapped and IPv4-translated
+    addresses are judged by their IPv4 address alone; the other forms' prefixes are judged too.
     """
     if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            inner = blocked_reason(address.ipv4_mapped)
-            return f"IPv4-mapped {inner}" if inner else None
-        if address in _SIX_TO_FOUR:
-            inner = blocked_reason(address.sixtofour)  # type: ignore[arg-type]
-            return f"6to4 embedding a {inner} address" if inner else None
+        embedded = embedded_ipv4(address)
+        for form, inner_address in embedded:
+            if allowed is not None and allowed(inner_address):
+                continue
+            inner = blocked_reason(inner_address)
+            if inner:
+                return f"{form} form of a {inner} address"
+        if as_ipv4(address) is not address:
+            return None  # mapped / translated: the IPv4 address is all there is to judge
     for network, label in _BLOCKED:
         if address.version == network.version and address in network:
             return label
@@ -145,7 +202,7 @@ def system_resolver(host: str, port: int) -> list[str]:
 class Target:
     """A URL that passed the policy: where to connect and what to ask for.
 
-    ``addresses`` are the vetted IP addresses (IPv4-mapped ones already unwrapped); a request
+    ``addresses`` are the vetted IP addresses (IPv4-mapped and -translated ones already unwrapped); a request
     must connect to one of these and never resolve ``host`` again.
     """
 
@@ -211,8 +268,16 @@ class OutboundPolicy:
         return self._ssl_context
 
     def is_allow_listed(self, address: IPAddress) -> bool:
-        """True when ``address`` lies inside one of ``allow_cidrs``."""
-        return any(address.version == n.version and address in n for n in self.allow_cidrs)
+        """True when ``address`` lies inside one of ``allow_cidrs``, or is an IPv6 form
+        (:func:`embedded_ipv4`) all of whose embedded IPv4 addresses do: ``127.0.0.0/8`` allows
+        ``::ffff:127.0.0.1`` and ``64:ff9b::7f00:1`` as it allows ``127.0.0.1``, no more."""
+        if any(address.version == n.version and address in n for n in self.allow_cidrs):
+            return True
+        embedded = embedded_ipv4(address)
+        return bool(embedded) and all(self._v4_allowed(inner) for _form, inner in embedded)
+
+    def _v4_allowed(self, address: ipaddress.IPv4Address) -> bool:
+        return any(n.version == 4 and address in n for n in self.allow_cidrs)
 
     def check_url(self, url: str) -> Target:
         """Parse, resolve and vet ``url``; return where to connect or raise OutboundURLError."""
@@ -271,11 +336,11 @@ class OutboundPolicy:
     def _vet(self, host: str, addresses: Iterable[IPAddress]) -> list[IPAddress]:
         vetted: list[IPAddress] = []
         for address in addresses:
-            # Connect to the IPv4 address itself rather than through the mapped form.
-            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-                address = address.ipv4_mapped
+            # A mapped or translated address is only a spelling of an IPv4 address: vet that
+            # address and connect to it rather than through the IPv6 form.
+            address = as_ipv4(address)
             if not self.is_allow_listed(address):
-                reason = blocked_reason(address)
+                reason = blocked_reason(address, allowed=self._v4_allowed)
                 if reason:
                     shown = host if host == str(address) else f"{host} -> {address}"
                     raise OutboundURLError(f"destination {shown} is in a blocked range: {reason}")

@@ -1,4 +1,4 @@
-"""Connections to MongoDB (mongoengine) and Redis, and index creation (`migrate`)."""
+"""Connections to MongoDB (mongoengine) and Redis, index creation and data migrations (`migrate`)."""
 from __future__ import annotations
 
 import logging
@@ -61,3 +61,23 @@ def migrate(module_prefixes: tuple[str, ...]) -> list[tuple[str, list[str]]]:
         done.append((f"{cls.__module__}.{cls.__name__} -> {collection.name}", names))
         log.info("indexes of %s: %s", collection.name, names)
     return done
+
+
+def migrate_documents(module_prefixes: tuple[str, ...]) -> list[str]:
+    """Run the data migrations of every Document defined under ``module_prefixes``.
+
+    A Document class takes part by defining a classmethod ``migrate_documents()`` that brings
+    stored documents to the current shape and returns a one-line summary of what it changed,
+    or None when nothing needed changing. Each must be idempotent (``interviewminds migrate``
+    runs on every deploy) and safe while the app serves (one atomic update per document).
+    """
+    notes = []
+    for cls in _document_classes(module_prefixes):
+        step = cls.__dict__.get("migrate_documents")
+        if step is None:
+            continue
+        note = getattr(cls, "migrate_documents")()
+        log.info("data migration of %s.%s: %s", cls.__module__, cls.__name__, note or "nothing to do")
+        if note:
+            notes.append(note)
+    return notes

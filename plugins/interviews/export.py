@@ -13,9 +13,18 @@ a sort down to SQLite and would sort every matching document in memory before se
 first one (about 35 s for 100k interviews, past the client's socket timeout); with the hint and
 no sort it streams in storage (insertion) order instead.
 
-CSV cells that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``,
-tab or carriage return) are prefixed with ``'`` (OWASP's CSV-injection advice); quoting is the
-``csv`` module's (RFC 4180: fields with commas, quotes or newlines are quoted, quotes doubled).
+CSV injection (OWASP's advice, made to hold for semicolon-locale spreadsheets too):
+
+- **every text cell is quoted** (``csv.QUOTE_NONNUMERIC``: numbers stay bare, quotes are doubled),
+  so a ``,`` or ``;`` inside a title can never end the cell, whichever separator the spreadsheet
+  assumes (Excel and LibreOffice in German, French, ... locales split on ``;``);
+- **a formula start is neutralised wherever a cell could begin**: at the start of the text and
+  after every ``,``, ``;``, tab, carriage return or line feed (optionally after spaces and
+  ``"``), a ``=``, ``+``, ``-``, ``@`` (or their full-width forms), tab or carriage return gets a
+  ``'`` in front of it. ``Backend;=1+cmd|' /C calc'!A0`` is exported as
+  ``"Backend;'=1+cmd|' /C calc'!A0"``: even a reader that splits it at the ``;`` sees text.
+
+JSON export is unchanged: it is data, not a spreadsheet.
 """
 from __future__ import annotations
 
@@ -23,6 +32,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from typing import Any, Iterable, Iterator, Mapping
 
 from bson import ObjectId
@@ -39,14 +49,21 @@ PROJECTION = {
     "interviewers": 1, "feedback": 1, "resume_id": 1, "version": 1, "created_at": 1, "started_at": 1,
     "completed_at": 1,
 }
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+CELL_SEPARATORS = (",", ";", "\t", "\r", "\n")
+# A place where a spreadsheet may start reading a cell: the start of the text or just after a
+# separator, then optional spaces and quotes; followed by a formula character.
+_FORMULA_AT = re.compile(
+    "(^|[" + re.escape("".join(CELL_SEPARATORS)) + "])([ \u00a0\"]*)(?=[" + re.escape("".join(FORMULA_STARTS)) + "])"
+)
 
 
 def safe_cell(value: Any) -> Any:
-    """A CSV cell that spreadsheets will not evaluate: text starting with a formula
-    character gets a leading ``'``. Numbers and None pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    """A CSV cell that spreadsheets will not evaluate: wherever a cell could begin (the start of
+    the text, or after a separator such as ``;``), a formula character gets a ``'`` in front of it.
+    Numbers and None pass unchanged."""
+    if isinstance(value, str):
+        return _FORMULA_AT.sub(r"\1\2'", value)
     return value
 
 
@@ -140,7 +157,7 @@ def _batched(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
 def csv_chunks(rows: Iterable[dict], chunk_rows: int = 500) -> Iterator[bytes]:
     """UTF-8 CSV: a header line, then one chunk per ``chunk_rows`` rows."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(COLUMNS)
     yield buffer.getvalue().encode()
     for batch in _batched(rows, chunk_rows):

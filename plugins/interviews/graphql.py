@@ -31,6 +31,7 @@ from strawberry.scalars import JSON
 
 from core.auth.users import DEFAULT_ROLE, User
 from core.errors import Forbidden, Invalid, NotFound
+from core.graphql_cost import list_cost
 from core.http.validation import InputError, reject_operators
 from plugins.interviews import reports, services
 from plugins.interviews.access import Viewer
@@ -286,7 +287,8 @@ def _given(**values: Any) -> dict:
 # -- root fields ---------------------------------------------------------------------------------------------
 @strawberry.type
 class InterviewsQuery:
-    @strawberry.field(description="Interviews of a user (as candidate or interviewer) that the caller may see.")
+    @strawberry.field(description="Interviews of a user (as candidate or interviewer) that the caller may see.",
+                      metadata=list_cost(maximum="interviewminds.interviews.graphql_max_interviews"))
     def interviews(self, info: strawberry.Info, user_id: str) -> list[Interview]:
         viewer = _viewer(info)
         try:

@@ -9,6 +9,8 @@ at the top level, so ``$sum`` can add it).
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 from typing import Any
 
 import mongoengine as me
@@ -89,7 +91,12 @@ class Interview(me.Document):
     scores = me.EmbeddedDocumentField(Scores, null=True)
     feedback = me.StringField(null=True)
     resume_id = me.StringField(null=True, max_length=200)
-    metadata = me.DictField()
+    # Free metadata is stored opaquely, as JSON text: no key of it is ever read by mongoengine
+    # (a DictField instantiates the class a nested ``_cls`` names), pymongo or the server.
+    # ``metadata`` (a property below) is the dict; ``interviewminds migrate`` converts the
+    # sub-documents of earlier versions (``legacy_metadata``, never interpreted either).
+    metadata_json = me.StringField()
+    legacy_metadata = me.fields.BaseField(db_field="metadata")
     version = me.IntField(required=True, default=1, min_value=1)
     created_at = me.DateTimeField(required=True)
     updated_at = me.DateTimeField(required=True)
@@ -112,6 +119,50 @@ class Interview(me.Document):
         ],
         "auto_create_index": False,
     }
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The free metadata (a new dict each time; change it through services.update)."""
+        if self.metadata_json is not None:
+            return json.loads(self.metadata_json)
+        legacy = self.legacy_metadata
+        return legacy_metadata_value(legacy) if isinstance(legacy, dict) else {}
+
+    @classmethod
+    def migrate_documents(cls) -> str | None:
+        """``interviewminds migrate``: store metadata kept as a sub-document (earlier versions)
+        as JSON text, so that no key of it (``_cls``...) is interpreted again. Idempotent: only
+        documents that still have the sub-document are touched, each with one atomic update."""
+        collection = cls._get_collection()
+        converted = 0
+        for raw in collection.find({"metadata": {"$exists": True}}, {"metadata": 1, "metadata_json": 1}):
+            update: dict[str, Any] = {"$unset": {"metadata": ""}}
+            if not isinstance(raw.get("metadata_json"), str):  # else the JSON text is the newer one
+                legacy = raw.get("metadata")
+                text = encode_metadata(legacy_metadata_value(legacy) if isinstance(legacy, dict) else {})
+                update["$set"] = {"metadata_json": text}
+            result = collection.update_one({"_id": raw["_id"], "metadata": {"$exists": True}}, update)
+            converted += result.modified_count
+        return f"{collection.name}: metadata of {converted} interviews stored as JSON text" if converted else None
+
+
+def encode_metadata(metadata: dict[str, Any]) -> str:
+    """Metadata as stored: compact JSON text (values were checked JSON-safe on input)."""
+    return json.dumps(metadata, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def legacy_metadata_value(value: Any) -> Any:
+    """A sub-document as pymongo returned it, made JSON-safe: non-finite floats become null and
+    BSON types without a JSON form (dates, ids) their string."""
+    if isinstance(value, dict):
+        return {str(k): legacy_metadata_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [legacy_metadata_value(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
 
 
 def message_json(message: Message) -> dict[str, Any]:

@@ -112,7 +112,7 @@ def candidate_report(viewer: Viewer, candidate_id: str) -> dict[str, Any] | None
     """A candidate's interviews (those the viewer may see), scores by competency and the trend of
     overall scores, oldest first. None when there is nothing to show."""
     query = _and({"owner": candidate_id}, viewer.visibility_filter())
-    docs = list(Interview.objects(__raw__=query).exclude("messages", "metadata")
+    docs = list(Interview.objects(__raw__=query).exclude("messages", "metadata_json", "legacy_metadata")
                 .order_by("-created_at").limit(CANDIDATE_REPORT_LIMIT))
     if not docs:
         return None

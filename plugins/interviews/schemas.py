@@ -11,7 +11,7 @@ import re
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from core.http.validation import StrictSchema
+from core.http.validation import StrictSchema, utc_instant
 from plugins.interviews.models import DIFFICULTIES, STATUSES
 
 USER_ID = re.compile(r"^[A-Za-z0-9_|:@.+-]{1,200}$")
@@ -121,7 +121,7 @@ class DayOrTime(fields.Field):
             raise ValidationError("must be an ISO date (YYYY-MM-DD) or date-time") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.timezone.utc)
-        return moment.astimezone(dt.timezone.utc), False
+        return utc_instant(moment), False  # 400 for offsets that push it outside years 1-9999
 
 
 class ExportQuerySchema(StrictSchema):

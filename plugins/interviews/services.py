@@ -31,6 +31,7 @@ from plugins.interviews.models import (
     Scores,
     can_move,
     day_of,
+    encode_metadata,
     score_bucket,
 )
 
@@ -106,7 +107,7 @@ def create(registry, viewer: Viewer, data: Mapping[str, Any]) -> Interview:
         difficulty=data["difficulty"],
         status="scheduled",
         resume_id=data.get("resumeId"),
-        metadata=metadata,
+        metadata_json=encode_metadata(metadata),
         version=1,
         created_at=now,
         updated_at=now,
@@ -215,15 +216,17 @@ def _build_update(registry, doc: Interview, changes: Mapping[str, Any]) -> dict:
             sets["completed_at"] = now
             sets["completed_day"] = day_of(now)
     if "metadata" in changes:
+        # Merged here and stored whole as JSON text (models.Interview.metadata_json); the write
+        # is conditioned on the version read, so a concurrent change is never lost.
         merged = dict(doc.metadata or {})
         for key, value in changes["metadata"].items():
             if value is None:
                 merged.pop(key, None)
-                unsets[f"metadata.{key}"] = ""
             else:
                 merged[key] = value
-                sets[f"metadata.{key}"] = value
         _check_metadata_size(registry, merged)
+        sets["metadata_json"] = encode_metadata(merged)
+        unsets["metadata"] = ""  # the sub-document of earlier versions, if still there
     if "scores" in changes:
         status = target or doc.status
         if status not in SCORABLE:
@@ -311,26 +314,43 @@ def user_ids_of(docs: Iterable[Interview]) -> set[str]:
 # -- what other plugins may ask (service ``interviews.directory``) -----------------------------------
 @dataclass(frozen=True)
 class Participants:
-    """Who takes part in one interview: its candidate (``owner``) and its interviewers."""
+    """Who takes part in one interview, and where it stands: its candidate (``owner``), its
+    interviewers and its ``status`` (``scheduled | in_progress | completed | terminated``)."""
 
     owner: str
     interviewers: tuple[str, ...]
+    status: str
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status == "in_progress"
+
+    def is_interviewer(self, user_id: str) -> bool:
+        return user_id in self.interviewers
+
+    def involves(self, user_id: str) -> bool:
+        return user_id == self.owner or user_id in self.interviewers
 
 
 class InterviewDirectory:
     """Answers other plugins' questions about interviews without them importing our models.
 
     Registered as the service ``interviews.directory``; look it up with
-    ``find_service(registry, "interviews.directory", optional=True)``.
+    ``find_service(registry, "interviews.directory", optional=True)``. A plugin that stores
+    data per interview uses it to let only the candidate write it while the interview is in
+    progress, and only the interview's interviewers (and admins) read it (see proctoring).
     """
 
     def participants(self, interview_id: str) -> Participants | None:
-        """The participants of ``interview_id``, or None when no interview has that id."""
+        """The participants and status of ``interview_id``, or None when no interview has that id."""
+        if not isinstance(interview_id, str) or len(interview_id) != 24:
+            return None
         try:
             oid = ObjectId(interview_id)
         except (InvalidId, TypeError):
             return None
-        doc = _collection().find_one({"_id": oid}, {"owner": 1, "interviewers": 1})
+        doc = _collection().find_one({"_id": oid}, {"owner": 1, "interviewers": 1, "status": 1})
         if doc is None:
             return None
-        return Participants(owner=doc["owner"], interviewers=tuple(doc.get("interviewers") or ()))
+        return Participants(owner=doc["owner"], interviewers=tuple(doc.get("interviewers") or ()),
+                            status=doc["status"])

@@ -16,7 +16,9 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
-import numpy as np
+from core.lazy import lazy_module
+
+np = lazy_module("numpy")  # imported on first use: most processes never need it
 
 from plugins.multimodal.schemas import MultimodalRequestSchema
 from plugins.multimodal.scoring import (

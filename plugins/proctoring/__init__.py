@@ -14,7 +14,7 @@ from core.jobs import Periodic, enqueue
 
 log = logging.getLogger(__name__)
 
-# Services of other plugins this one uses when they are enabled (see services.claim_session).
+# Services of other plugins this one uses when they are enabled (see services.authorize_submission).
 OPTIONAL_SERVICES = ("interviews.directory",)
 
 COMPLETED_EVENT = "interview.completed"

@@ -18,7 +18,9 @@ import re
 import wave
 from collections.abc import Mapping
 
-import numpy as np
+from core.lazy import lazy_module
+
+np = lazy_module("numpy")  # imported on first use: most processes never need it
 
 from core.errors import GradedInputError
 

@@ -16,11 +16,14 @@ SEVERITIES = ("low", "medium", "high")
 
 # VisionThresholds fields an operator may tune (the rest are detector internals; see vision.py).
 VISION_SETTINGS = {
-    "face_min_neighbors": ("vision.face_min_neighbors", int, "Overlapping raw hits a frontal face needs "
-                           "(higher: fewer false faces, more missed ones)."),
-    "face_min_size": ("vision.face_min_size", float, "Smallest face side as a fraction of the frame width."),
-    "dark_brightness": ("vision.dark_brightness", float, "Mean gray level (0-255) below which a frame is "
-                        "too dark (low_light)."),
+    "near_min_score": ("vision.near_min_score", float, "Short-range BlazeFace score (0..1) from which a "
+                       "detection is a face (higher: fewer false faces, more missed ones)."),
+    "far_min_score": ("vision.far_min_score", float, "Full-range BlazeFace score from which a small or "
+                      "background detection is a face (multiple_faces)."),
+    "min_face_width": ("vision.min_face_width", float, "Faces narrower than this fraction of the frame "
+                       "width are ignored."),
+    "dark_brightness": ("vision.dark_brightness", float, "Mean gray level (0-255) of the face (of the frame "
+                        "without a face) below which a frame is too dark (low_light)."),
     "bright_brightness": ("vision.bright_brightness", float, "Mean gray level above which a frame is too bright."),
     "blocked_max_stddev": ("vision.blocked_max_stddev", float, "Gray-level std below which a near-uniform "
                            "frame may be a covered lens."),
@@ -28,19 +31,24 @@ VISION_SETTINGS = {
                            "a frame is blurry."),
     "movement_max_distance": ("vision.movement_max_distance", float, "Face-centre shift (0..1 units) from "
                               "the previous positions that is excessive_movement."),
-    "gaze_horizontal": ("vision.gaze_horizontal", float, "Pupil offset (fraction of the eye width) read "
-                        "as looking left/right."),
-    "head_turn_offset": ("vision.head_turn_offset", float, "Eye-midpoint offset (fraction of the face "
-                         "width) read as a head turn."),
+    "away_yaw_degrees": ("vision.away_yaw_degrees", float, "Head yaw plus eye yaw (degrees) beyond which "
+                         "the candidate is looking_away to the side."),
+    "away_down_degrees": ("vision.away_down_degrees", float, "Head plus eye pitch (degrees, down) beyond "
+                          "which the candidate is looking_away downward."),
+    "away_up_degrees": ("vision.away_up_degrees", float, "Head plus eye pitch (degrees, up) beyond which "
+                        "the candidate is looking_away upward."),
+    "head_turn_degrees": ("vision.head_turn_degrees", float, "Head yaw (degrees) reported as headTurn "
+                          "left/right."),
 }
 
 _DEFAULT_VISION = VisionThresholds()
 
 SETTINGS = [
     Setting("frame.max_bytes", int, 2 * MiB, "Largest decoded frame (bytes); larger frames get 413.", minimum=1024),
-    Setting("frame.max_pixels", int, 4096 * 4096, "Largest frame area declared in the image header "
-            "(decompression bombs get 413).", minimum=64 * 64),
-    Setting("frame.max_side", int, 8192, "Largest frame width or height in the image header.", minimum=64),
+    Setting("frame.max_pixels", int, 2560 * 1440, "Largest frame area declared in the image header "
+            "(decompression bombs and CPU amplification get 413; decoding cost grows with the area).",
+            minimum=64 * 64),
+    Setting("frame.max_side", int, 4096, "Largest frame width or height in the image header.", minimum=64),
     Setting("temporal.required", int, 3, "N: frames of the window that must show a violation before it "
             "becomes a confirmed alert.", minimum=1),
     Setting("temporal.window", int, 5, "M: the window, the last M frames of the same interview.", minimum=1),
@@ -62,6 +70,10 @@ SETTINGS = [
     Setting("retention_days", int, 30, "Days stored frame findings, audio findings and screen events are "
             "kept (a periodic job purges older ones; reports are kept).", minimum=1),
     Setting("purge_every_seconds", int, 3600, "How often the retention purge runs.", minimum=60),
+    Setting("standalone_sessions", bool, False, "Only while the interviews plugin is disabled: accept "
+            "interview ids nothing can verify, the first user who submits for an id owning its session, "
+            "and let proctoring:read/evaluate cover every session. Off (the default), such ids are refused "
+            "(404): a candidate who guesses another's id could otherwise take over their session."),
     *[Setting(name, kind, getattr(_DEFAULT_VISION, field), help) for field, (name, kind, help) in VISION_SETTINGS.items()],
 ]
 
@@ -88,6 +100,7 @@ class ProctoringConfig:
     retention_days: int
     purge_every: int
     vision: VisionThresholds
+    standalone_sessions: bool = False
 
 
 def config_of(settings) -> ProctoringConfig:
@@ -121,16 +134,22 @@ def config_of(settings) -> ProctoringConfig:
         retention_days=get("retention_days"),
         purge_every=get("purge_every_seconds"),
         vision=VisionThresholds(**vision_values),
+        standalone_sessions=get("standalone_sessions"),
     )
 
 
 # -- what the plugin declares to core --------------------------------------------------------------
 PERMISSIONS = [
-    Permission("proctoring:submit", "Submit proctoring frames, audio and screen state for one's own session.",
-               ("candidate", "interviewer")),
-    Permission("proctoring:submit_any", "Submit into any user's proctoring session."),
-    Permission("proctoring:evaluate", "Compute a proctoring session's risk score.", ("interviewer",)),
-    Permission("proctoring:read", "Read proctoring results of any session.", ("interviewer",)),
+    Permission("proctoring:submit", "Submit proctoring frames, audio and screen state for one's own interview "
+               "while it is in progress.", ("candidate", "interviewer")),
+    Permission("proctoring:submit_any", "Submit into any user's proctoring session (still only while the "
+               "interview is in progress)."),
+    Permission("proctoring:evaluate", "Compute the risk score of an interview one is an interviewer on.",
+               ("interviewer",)),
+    Permission("proctoring:read", "Read proctoring results of interviews one is an interviewer on.",
+               ("interviewer",)),
+    Permission("proctoring:read_any", "Read and evaluate the proctoring results of every interview "
+               "(with proctoring:read / proctoring:evaluate)."),
 ]
 
 FLAGGED_PAYLOAD = {

@@ -1,4 +1,5 @@
-"""GraphQL: ``proctoringReport(interviewId)``, the stored report of an interview (proctoring:read)."""
+"""GraphQL: ``proctoringReport(interviewId)``, the stored report of an interview (proctoring:read, and
+being one of its interviewers or holding proctoring:read_any; see services.authorize_read)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -66,12 +67,13 @@ def report_type(report: dict) -> ProctoringReport:
 @strawberry.type
 class ProctoringQuery:
     @strawberry.field(description="The latest proctoring report of an interview, or null if it was "
-                                  "never evaluated. Needs proctoring:read.")
+                                  "never evaluated or is not visible. Needs proctoring:read, and being an "
+                                  "interviewer on the interview (or proctoring:read_any).")
     def proctoring_report(self, info: strawberry.Info, interview_id: str) -> Optional[ProctoringReport]:
         identity = info.context.identity
         if identity is None:
             raise Unauthenticated("authentication required")
         if not identity.can("proctoring:read"):
             raise Forbidden(f"permission denied: role {identity.role!r} may not read proctoring reports")
-        report = services.stored_report(interview_id)
+        report = services.report_for(info.context.request.registry, identity, interview_id)
         return report_type(report) if report else None

@@ -17,7 +17,7 @@ import math
 
 from marshmallow import ValidationError, fields, validate
 
-from core.http.validation import StrictSchema
+from core.http.validation import StrictSchema, utc_instant
 from plugins.proctoring.evaluation import SCREEN_EVENTS
 
 INTERVIEW_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$",
@@ -60,7 +60,7 @@ class Timestamp(fields.Field):
                 raise ValidationError("not an ISO 8601 time") from None
             if moment.tzinfo is None:
                 raise ValidationError("ISO 8601 time needs a time zone (e.g. Z)")
-            moment = moment.astimezone(dt.timezone.utc)
+            moment = utc_instant(moment)  # 400, not an OverflowError, for 9999-12-31T23:59:59-23:59
         else:
             raise ValidationError("must be an ISO 8601 time or epoch milliseconds")
         if moment < EARLIEST or moment > dt.datetime.now(dt.timezone.utc) + MAX_CLOCK_SKEW:

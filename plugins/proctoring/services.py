@@ -1,10 +1,18 @@
 """Proctoring domain services: what each route and job does, without HTTP.
 
-Session ownership: when the interviews plugin is enabled, its ``interviews.directory`` service
-says who the candidate of an interview is, and only they (or a role with
-``proctoring:submit_any``) may submit for it. For ids it does not know, or without that plugin,
-the first user who submits a frame, clip or screen event for an ``interviewId`` becomes the
-owner of that proctoring session; later submissions by anyone else get 403.
+Who may write and read an interview's proctoring data (docs/proctoring.md, "Session ownership"):
+
+- With the interviews plugin enabled, its ``interviews.directory`` service is the only
+  authority. Only the interview's candidate submits (or a role with ``proctoring:submit_any``),
+  and only while the interview is ``in_progress`` (409 otherwise). An id it does not know, or an
+  interview the caller takes no part in, is 404 (the caller learns nothing about it); one of its
+  interviewers submitting is 403. Reports are read and evaluated by the interview's
+  interviewers (``proctoring:read`` / ``proctoring:evaluate``) and by roles with
+  ``proctoring:read_any`` (admins).
+- Without it, ids cannot be verified and are refused (404), unless the operator sets
+  ``interviewminds.proctoring.standalone_sessions``: then the first user who submits for an id
+  owns its session (``proctoring_sessions``; later submissions by anyone else get 403) and
+  ``proctoring:read`` / ``proctoring:evaluate`` cover every session.
 """
 from __future__ import annotations
 
@@ -17,7 +25,7 @@ from prometheus_client import Counter, Histogram
 from pymongo.errors import DuplicateKeyError
 
 from core.clock import iso_utc, utcnow
-from core.errors import Forbidden
+from core.errors import Conflict, Forbidden, NotFound
 from core.events import emit
 from core.lookup import REDIS, find_service
 from plugins.proctoring.audio import analyze_audio, decode_audio
@@ -61,18 +69,59 @@ class ProctoringMetrics:
 DIRECTORY = "interviews.directory"  # optional: the interviews plugin's service
 
 
-def claim_session(registry, interview_id: str, identity) -> None:
-    """Make the caller the owner of a new session, or check they own the existing one (403).
+def _directory(registry):
+    return find_service(registry, DIRECTORY, optional=True)
 
-    When the interviews plugin is enabled and ``interview_id`` is one of its interviews, only
-    that interview's candidate may submit (or a role with ``proctoring:submit_any``); otherwise
-    the first submitter owns the session.
+
+def _unverifiable(interview_id: str) -> NotFound:
+    return NotFound(f"interview {interview_id!r} not found (proctoring needs the interviews plugin to verify "
+                    "interview ids)")
+
+
+def authorize_submission(registry, interview_id: str, identity) -> None:
+    """Allow ``identity`` to submit proctoring data for ``interview_id``, or raise.
+
+    With the interviews plugin: the candidate (or ``proctoring:submit_any``), while the interview
+    is in progress; 404 for an unknown id or an interview the caller is not part of, 403 for
+    its interviewers, 409 when it is not in progress. Without it: 404, or the first-claim rule
+    of :func:`claim_session` when ``standalone_sessions`` is set.
     """
-    directory = find_service(registry, DIRECTORY, optional=True)
-    participants = directory.participants(interview_id) if directory is not None else None
-    if participants is not None and participants.owner != identity.user_id \
-            and not identity.can("proctoring:submit_any"):
-        raise Forbidden(f"interview {interview_id!r} is another candidate's; only they submit proctoring data")
+    directory = _directory(registry)
+    if directory is None:
+        if not find_service(registry, "proctoring.config").standalone_sessions:
+            raise _unverifiable(interview_id)
+        claim_session(interview_id, identity)
+        return
+    participants = directory.participants(interview_id)
+    submits_any = identity.can("proctoring:submit_any")
+    if participants is None or not (submits_any or participants.involves(identity.user_id)):
+        raise NotFound(f"interview {interview_id!r} not found")
+    if participants.owner != identity.user_id and not submits_any:
+        raise Forbidden(f"only the candidate of interview {interview_id!r} submits proctoring data")
+    if not participants.in_progress:
+        raise Conflict(f"proctoring data is accepted only while the interview is in progress "
+                       f"(interview {interview_id!r} is {participants.status})")
+
+
+def authorize_read(registry, interview_id: str, identity) -> None:
+    """Allow ``identity`` (who holds proctoring:read or proctoring:evaluate) to read or evaluate
+    the proctoring data of ``interview_id``, or raise NotFound: its interviewers and roles with
+    ``proctoring:read_any``; every session in standalone mode."""
+    if identity.can("proctoring:read_any"):
+        return
+    directory = _directory(registry)
+    if directory is None:
+        if find_service(registry, "proctoring.config").standalone_sessions:
+            return
+        raise _unverifiable(interview_id)
+    participants = directory.participants(interview_id)
+    if participants is None or not participants.is_interviewer(identity.user_id):
+        raise NotFound(f"interview {interview_id!r} not found")
+
+
+def claim_session(interview_id: str, identity) -> None:
+    """Standalone mode only: make the caller the owner of a new session, or check they own the
+    existing one (403; ``proctoring:submit_any`` submits into any)."""
     collection = ProctoringSession._get_collection()
     update = {"$setOnInsert": {"owner": identity.user_id, "created_at": utcnow()}}
     try:
@@ -95,7 +144,7 @@ def process_frame(registry, identity, data: dict) -> dict:
     config = find_service(registry, "proctoring.config")
     interview_id = data.get("interviewId")
     if interview_id:
-        claim_session(registry, interview_id, identity)
+        authorize_submission(registry, interview_id, identity)
     image = decode_frame(data["frameData"], max_bytes=config.frame_max_bytes,
                          max_pixels=config.frame_max_pixels, max_side=config.frame_max_side)
     result = analyzer_for(config.vision).analyze(image, data.get("previousPositions"))
@@ -122,7 +171,7 @@ def process_audio(registry, identity, data: dict) -> dict:
     config = find_service(registry, "proctoring.config")
     interview_id = data.get("interviewId")
     if interview_id:
-        claim_session(registry, interview_id, identity)
+        authorize_submission(registry, interview_id, identity)
     payload = {k: data[k] for k in ("audioData", "sampleRate", "channels") if data.get(k) is not None}
     samples, rate = decode_audio(payload, max_bytes=config.audio_max_bytes, max_seconds=config.audio_max_seconds)
     result = analyze_audio(samples, rate)
@@ -139,7 +188,7 @@ def process_audio(registry, identity, data: dict) -> dict:
 def record_screen_events(registry, identity, data: dict) -> dict:
     """Store client-reported screen events of an interview."""
     interview_id = data["interviewId"]
-    claim_session(registry, interview_id, identity)
+    authorize_submission(registry, interview_id, identity)
     docs = [ProctoringScreenEvent(interview_id=interview_id, type=event["type"], at=event["timestamp"],
                                   detail=event.get("detail")) for event in data["events"]]
     ProctoringScreenEvent.objects.insert(docs, load_bulk=False)
@@ -180,9 +229,29 @@ def evaluate_interview(registry, interview_id: str, evaluated_by: str) -> dict |
     return report
 
 
+def evaluate_for(registry, identity, interview_id: str) -> dict:
+    """``POST /api/proctoring/evaluate``: evaluate an interview the caller may read (else 404);
+    404 too when nothing was recorded."""
+    authorize_read(registry, interview_id, identity)
+    report = evaluate_interview(registry, interview_id, evaluated_by=identity.user_id)
+    if report is None:
+        raise NotFound(f"no proctoring data was recorded for interview {interview_id!r}")
+    return report
+
+
 def stored_report(interview_id: str) -> dict | None:
     doc = ProctoringReport.objects(interview_id=interview_id).only("report").as_pymongo().first()
     return doc["report"] if doc else None
+
+
+def report_for(registry, identity, interview_id: str) -> dict | None:
+    """The stored report of an interview the caller may read; None when it was never evaluated
+    or the caller may not read it (as the interviews plugin's ``interview(id)`` does)."""
+    try:
+        authorize_read(registry, interview_id, identity)
+    except NotFound:
+        return None
+    return stored_report(interview_id)
 
 
 def purge_expired(registry, now: dt.datetime | None = None) -> dict[str, int]:

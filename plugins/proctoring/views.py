@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from core.errors import NotFound
 from core import Service
 from plugins.proctoring import services
 from plugins.proctoring.schemas import AudioSchema, EvaluateSchema, FrameSchema, screen_schema
@@ -41,10 +40,7 @@ def screen_view(request):
 def evaluate_view(request):
     interview_id = request.validated["interviewId"]
     request.audit_resource = f"interview:{interview_id}"
-    report = services.evaluate_interview(request.registry, interview_id, evaluated_by=request.identity.user_id)
-    if report is None:
-        raise NotFound(f"no proctoring data was recorded for interview {interview_id!r}")
-    return report
+    return services.evaluate_for(request.registry, request.identity, interview_id)
 
 
 @lru_cache(maxsize=8)

@@ -12,6 +12,7 @@ from typing import Optional
 import strawberry
 
 from core.errors import Forbidden, Invalid, Unauthenticated
+from core.graphql_cost import list_cost
 from plugins.webhooks import services
 from plugins.webhooks.models import Attempt, Endpoint, Message
 
@@ -111,11 +112,15 @@ class WebhookDelivery:
 
 @strawberry.type
 class WebhooksQuery:
-    @strawberry.field(description="Webhook endpoints: the caller's own, or all for managers.")
+    # Counted at a user's own bound; managers, who see every endpoint, are bounded by the
+    # per-request item cap (interviewminds.graphql.max_items).
+    @strawberry.field(description="Webhook endpoints: the caller's own, or all for managers.",
+                      metadata=list_cost(maximum="interviewminds.webhooks.max_endpoints"))
     def webhooks(self, info: strawberry.Info) -> list[Webhook]:
         return [Webhook.of(e) for e in services.list_endpoints(_caller(info))]
 
-    @strawberry.field(description="Recent deliveries of one webhook, newest first, with their attempts.")
+    @strawberry.field(description="Recent deliveries of one webhook, newest first, with their attempts.",
+                      metadata=list_cost(argument="limit", maximum=MAX_PAGE))
     def webhook_deliveries(self, info: strawberry.Info, webhook_id: strawberry.ID,
                            limit: int = 20) -> list[WebhookDelivery]:
         if not 1 <= limit <= MAX_PAGE:

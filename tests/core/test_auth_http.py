@@ -83,9 +83,19 @@ BAD_TOKENS = {
     "wrong_azp": (lambda s: s.sign(current_kid(s), claims(azp="https://evil.example")), "authorized party"),
     "missing_sub": (lambda s: s.sign(current_kid(s), claims(sub=None)), "sub"),
     "unknown_kid": (lambda s: _unknown_kid(s), "signing key (kid) is not known"),
-    "truncated": (lambda s: s.sign(current_kid(s), claims())[:-20], "malformed"),
+    "truncated": (lambda s: _truncated(s.sign(current_kid(s), claims())), "malformed"),
     "garbage": (lambda s: "not-a-token-at-all", "malformed"),
 }
+
+
+def _truncated(token: str) -> str:
+    # Cut the signature to a length no base64 text can have (1 more than a multiple of 4), so the
+    # token is malformed whatever its random bytes; a cut that still decodes would instead be
+    # (rightly) an invalid signature.
+    head, signature = token.rsplit(".", 1)
+    keep = len(signature) - 20
+    keep -= (keep - 1) % 4
+    return f"{head}.{signature[:keep]}"
 
 
 def _hs256(server):

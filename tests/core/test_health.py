@@ -19,7 +19,7 @@ def test_optional_services_are_checked_by_the_plugin_that_uses_them(make_app):
     body = make_app(plugins=["groq"]).get("/health").json
     assert body["status"] == "ok" and body["checks"] == {"groq.api": "not_configured"}
     body = make_app(plugins=["groq"], **{"groq.api_key": "k", "groq.base_url": "http://127.0.0.1:1/"}).get("/health").json
-    assert body["status"] == "degraded" and body["checks"]["groq.api"] == "error"
+    assert body["status"] == "degraded" and body["checks"]["groq.api"] == "unreachable"
 
 
 def test_unhealthy_503_when_mongo_is_down(make_app):

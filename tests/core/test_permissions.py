@@ -78,7 +78,8 @@ def test_default_grants_are_least_privilege():
         "interview:read_any", "interview:update_any", "interview:score", "proctoring:evaluate",
         "proctoring:read", "reports:read_any", "export:read", "analytics:read",
     }
-    admin_only = {"admin:users", "admin:roles", "audit:read", "webhooks:manage_any", "proctoring:submit_any"}
+    admin_only = {"admin:users", "admin:roles", "audit:read", "webhooks:manage_any", "proctoring:submit_any",
+                  "proctoring:read_any"}
 
     assert roles.for_role("candidate") == candidate
     assert roles.for_role("interviewer") == candidate | staff_only

@@ -7,6 +7,10 @@ import pytest
 from plugins.proctoring.models import ProctoringAudioClip
 from tests.support import speech as sp
 
+# Sessions here use made-up interview ids, without the interviews plugin: the operator's opt-in
+# first-claim mode (docs/proctoring.md, "Session ownership").
+STANDALONE = "proctoring.standalone_sessions"
+
 URL = "/api/proctoring/audio"
 
 
@@ -22,7 +26,8 @@ def conversation(tmp_path_factory):
 
 @pytest.fixture
 def app(make_app):
-    return make_app(plugins=["proctoring"], **{"ratelimit.enabled": "false", "proctoring.audio.max_seconds": "30"})
+    return make_app(plugins=["proctoring"], **{"ratelimit.enabled": "false", "proctoring.audio.max_seconds": "30",
+                                                STANDALONE: "true"})
 
 
 @pytest.fixture

@@ -15,6 +15,10 @@ from plugins.proctoring.evaluation import (
 from plugins.proctoring.models import ProctoringReport
 from core.lookup import EVENTS, find_service
 
+# Sessions here use made-up interview ids, without the interviews plugin: the operator's opt-in
+# first-claim mode (docs/proctoring.md, "Session ownership").
+STANDALONE = "proctoring.standalone_sessions"
+
 DATA = Path(__file__).resolve().parents[2] / "data" / "proctoring"
 T0 = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 RULES = Rules()
@@ -132,7 +136,7 @@ CLEAN = base64.b64encode((DATA / "clean_astronaut_02.jpg").read_bytes()).decode(
 @pytest.fixture
 def app(make_app):
     return make_app(plugins=["proctoring", "tests.support.local_plugins.event_recorder"],
-                    **{"ratelimit.enabled": "false", "proctoring.risk.flag_event": "60"})
+                    **{"ratelimit.enabled": "false", "proctoring.risk.flag_event": "60", STANDALONE: "true"})
 
 
 def _post_session(app, interview_id, frames=(NO_FACE,) * 3 + (CLEAN,) * 2, tab_switches=2):
@@ -189,7 +193,7 @@ def test_evaluate_without_data_is_404_and_bad_ids_400(app):
 
 def test_severity_weights_come_from_settings(make_app):
     app = make_app(plugins=["proctoring"], **{"ratelimit.enabled": "false", "proctoring.weight.high": "0",
-                                               "proctoring.weight.medium": "10"})
+                                               "proctoring.weight.medium": "10", STANDALONE: "true"})
     _post_session(app, "iv-weights")
     report = app.post_json("/api/proctoring/evaluate", {"interviewId": "iv-weights"},
                            headers=app.auth("int-1", "interviewer")).json

@@ -12,6 +12,10 @@ import pytest
 
 from plugins.proctoring.models import ProctoringFrame
 
+# Sessions here use made-up interview ids, without the interviews plugin: the operator's opt-in
+# first-claim mode (docs/proctoring.md, "Session ownership").
+STANDALONE = "proctoring.standalone_sessions"
+
 DATA = Path(__file__).resolve().parents[2] / "data" / "proctoring"
 URL = "/api/proctoring/frame"
 
@@ -35,7 +39,7 @@ def png_with_header(width: int, height: int) -> bytes:
 
 @pytest.fixture
 def app(make_app):
-    return make_app(plugins=["proctoring"], **{"ratelimit.enabled": "false",
+    return make_app(plugins=["proctoring"], **{"ratelimit.enabled": "false", STANDALONE: "true",
                                                 "proctoring.frame.max_bytes": str(200 * 1024)})
 
 

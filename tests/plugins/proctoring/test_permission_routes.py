@@ -9,6 +9,10 @@ import pytest
 
 from tests.support import speech as sp
 
+# Sessions here use made-up interview ids, without the interviews plugin: the operator's opt-in
+# first-claim mode (docs/proctoring.md, "Session ownership").
+STANDALONE = "proctoring.standalone_sessions"
+
 DATA = Path(__file__).resolve().parents[2] / "data" / "proctoring"
 CLEAN = base64.b64encode((DATA / "clean_astronaut_02.jpg").read_bytes()).decode()
 NOW = dt.datetime.now(dt.timezone.utc).isoformat()
@@ -39,7 +43,7 @@ MATRIX = {
 
 @pytest.fixture
 def app(make_app):
-    app = make_app(plugins=["proctoring", "multimodal"], **{"ratelimit.enabled": "false"})
+    app = make_app(plugins=["proctoring", "multimodal"], **{"ratelimit.enabled": "false", STANDALONE: "true"})
     app.post_json("/api/proctoring/screen", {"interviewId": "iv-perm-seeded", "events": [{"type": "paste",
                                                                                           "timestamp": NOW}]},
                   headers=app.auth("seed", "candidate"), status=201)

@@ -7,6 +7,10 @@ import pytest
 
 from plugins.proctoring.models import ProctoringScreenEvent
 
+# Sessions here use made-up interview ids, without the interviews plugin: the operator's opt-in
+# first-claim mode (docs/proctoring.md, "Session ownership").
+STANDALONE = "proctoring.standalone_sessions"
+
 URL = "/api/proctoring/screen"
 TYPES = ["tab_switch", "focus_lost", "focus_regained", "fullscreen_exit", "second_monitor", "copy", "paste",
          "devtools_opened"]
@@ -14,7 +18,8 @@ TYPES = ["tab_switch", "focus_lost", "focus_regained", "fullscreen_exit", "secon
 
 @pytest.fixture
 def app(make_app):
-    return make_app(plugins=["proctoring"], **{"ratelimit.enabled": "false", "proctoring.screen.max_events": "10"})
+    return make_app(plugins=["proctoring"], **{"ratelimit.enabled": "false", "proctoring.screen.max_events": "10",
+                                                STANDALONE: "true"})
 
 
 def test_every_event_type_is_stored_with_its_timestamp(app):

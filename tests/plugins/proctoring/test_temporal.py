@@ -10,6 +10,10 @@ import redis
 
 from plugins.proctoring.temporal import FrameWindow, confirm_series, confirmed
 
+# Sessions here use made-up interview ids, without the interviews plugin: the operator's opt-in
+# first-claim mode (docs/proctoring.md, "Session ownership").
+STANDALONE = "proctoring.standalone_sessions"
+
 DATA = Path(__file__).resolve().parents[2] / "data" / "proctoring"
 URL = "/api/proctoring/frame"
 NO_FACE = base64.b64encode((DATA / "empty_coffee.jpg").read_bytes()).decode()
@@ -54,7 +58,7 @@ def test_window_is_refused_when_n_exceeds_m(redis_url):
 
 def test_confirmation_is_shared_by_two_app_instances(make_app):
     """Frames of one interview alternate between two app instances; the window is one."""
-    settings = {"ratelimit.enabled": "false"}
+    settings = {"ratelimit.enabled": "false", STANDALONE: "true"}
     first = make_app(plugins=["proctoring"], **settings)
     second = make_app(plugins=["proctoring"], **settings)
     headers = first.auth("cand-t", "candidate")
@@ -74,7 +78,7 @@ def test_confirmation_is_shared_by_two_app_instances(make_app):
 
 
 def test_interviews_have_separate_windows(make_app):
-    app = make_app(plugins=["proctoring"], **{"proctoring.temporal.required": "2",
+    app = make_app(plugins=["proctoring"], **{STANDALONE: "true", "proctoring.temporal.required": "2",
                                                "proctoring.temporal.window": "3"})
     headers = app.auth("cand-s", "candidate")
     for interview in ("iv-x", "iv-y"):

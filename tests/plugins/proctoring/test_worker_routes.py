@@ -15,6 +15,10 @@ from core.events import emit
 from core.testing import base_settings, make_test_app, run_cli, write_ini
 from core.lookup import JOBS, REDIS, find_service
 
+# Sessions here use made-up interview ids, without the interviews plugin: the operator's opt-in
+# first-claim mode (docs/proctoring.md, "Session ownership").
+STANDALONE = "proctoring.standalone_sessions"
+
 ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT / "tests" / "data" / "proctoring"
 NO_FACE = base64.b64encode((DATA / "empty_coffee.jpg").read_bytes()).decode()
@@ -31,7 +35,7 @@ REPORT_QUERY = """query($id: String!) { proctoringReport(interviewId: $id) {
 def settings(redis_url, mongo_uri, tmp_path):
     return base_settings(redis_url, mongo_uri, tmp_path / "var", **{
         "interviewminds.plugins": "tests.support.local_plugins.event_source proctoring", "ratelimit.enabled": "false",
-        "jobs.retry_intervals": "1"})
+        "jobs.retry_intervals": "1", "interviewminds." + STANDALONE: "true"})
 
 
 @pytest.fixture
@@ -91,10 +95,11 @@ def test_proctoring_report_needs_proctoring_read(settings):
 
 
 def test_health_reports_the_loaded_cascades(settings):
+    # The check keeps its name; it now lists the sha256-verified DNN model files it loaded.
     app = make_test_app(settings)
     check = app.get("/health").json["checks"]["proctoring.cascades"]
-    assert check == {"status": "ok", "cascades": ["haarcascade_frontalface_alt2.xml", "haarcascade_profileface.xml",
-                                                  "haarcascade_eye.xml"]}
+    assert check == {"status": "ok", "cascades": ["face_detection_short_range.tflite", "face_detection_full_range.tflite",
+                                                  "face_landmark.tflite", "iris_landmark.tflite"]}
 
 
 def test_purge_job_removes_findings_past_retention(settings):

@@ -42,7 +42,8 @@ def test_empty_key_in_test_env_generates_one_key_file_shared_by_processes(wh_set
 def test_production_without_a_key_refuses_to_start(wh_settings):
     raw = {k: v for k, v in wh_settings.items()
            if k not in ("interviewminds.mongo.uri", "interviewminds.redis.url",
-                        "interviewminds.webhooks.encryption_key")}
+                        "interviewminds.webhooks.encryption_key",
+                        "interviewminds.outbound.allow_cidrs")}  # production refuses an allow-list
     raw.update({"interviewminds.env": "production", "interviewminds.auth.dev": "false"})
     environ = {"INTERVIEWMINDS_MONGO_URI": wh_settings["interviewminds.mongo.uri"],
                "INTERVIEWMINDS_REDIS_URL": wh_settings["interviewminds.redis.url"]}
