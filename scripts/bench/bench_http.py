@@ -97,7 +97,7 @@ def main() -> None:
         # the bench measures overhead, not the limit: a tier far above what it sends
         "interviewminds.ratelimit.tiers_file": str(tmp / "tiers.toml"),
     })
-    (tmp / "tiers.toml").write_text('[tiers]\ngeneral = "10000000/minute"\n')
+    (tmp / "tiers.toml").write_text('[tiers]\ngeneral = "10000000/minute"\ngraphql = "10000000/minute"\n')
     bare_proc, bare_port = serve_bare()
     full = ServedApp(settings, threads=4)
     token = dev_token(settings, "bench-user", "candidate")
