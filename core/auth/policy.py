@@ -14,7 +14,8 @@ from pyramid.security import Allowed, Denied
 
 from core.auth.jwt import AuthenticationError
 from core.auth.sources import bearer_credentials
-from core.auth.users import DEFAULT_ROLE, role_of
+from core.auth.role_cache import RoleCache
+from core.auth.users import DEFAULT_ROLE
 from core.permissions import permits
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -34,9 +35,10 @@ class Identity:
 
 
 class SecurityPolicy:
-    def __init__(self, sources, roles):
+    def __init__(self, sources, roles, role_cache: RoleCache | None = None):
         self.sources = tuple(sources)
         self.roles = roles
+        self.role_cache = role_cache or RoleCache()
 
     def identity(self, request):
         # Pyramid calls this lazily; cache the answer (and any failure) on the request.
@@ -66,7 +68,7 @@ class SecurityPolicy:
                 request.environ["interviewminds.csrf_failed"] = True
                 raise AuthenticationError("cookie-authenticated requests must send X-CSRF-Token "
                                           "(get one from GET /api/csrf)")
-        role = role_of(principal.user_id) or DEFAULT_ROLE
+        role = self.role_cache.role_of(principal.user_id) or DEFAULT_ROLE
         return Identity(user_id=principal.user_id, role=role, permissions=self.roles.for_role(role),
                         via=principal.via, claims=principal.claims, source=source.name)
 

@@ -35,8 +35,33 @@ def role_of(user_id: str) -> str | None:
     return doc.role if doc else None
 
 
+# One document whose counter moves on every role change; each process's RoleCache watches it.
+ROLES_VERSION_COLLECTION = "core_roles_version"
+_VERSION_ID = "roles"
+
+
+def _versions():
+    return User._get_db()[ROLES_VERSION_COLLECTION]
+
+
+# Role changes made by this process: its caches check the shared version at once after one,
+# instead of at their next interval (other processes see it within that interval).
+_local_changes = 0
+
+
+def local_role_changes() -> int:
+    return _local_changes
+
+
+def current_roles_version() -> int:
+    """The shared roles version (0 before any change)."""
+    doc = _versions().find_one({"_id": _VERSION_ID}, {"version": 1})
+    return int(doc["version"]) if doc else 0
+
+
 def set_role(user_id: str, role: str, *, by: str) -> User:
-    """Create or update the user's role (an upsert; atomic on the unique user_id)."""
+    """Create or update the user's role (an upsert; atomic on the unique user_id), then move the
+    shared roles version so that every process's role cache drops what it holds."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
     now = utcnow()
@@ -47,4 +72,7 @@ def set_role(user_id: str, role: str, *, by: str) -> User:
         set__updated_at=now,
         set_on_insert__created_at=now,
     )
+    _versions().update_one({"_id": _VERSION_ID}, {"$inc": {"version": 1}}, upsert=True)
+    global _local_changes
+    _local_changes += 1
     return User.objects.get(user_id=user_id)

@@ -13,6 +13,9 @@ import threading
 from pymongo import monitoring
 
 QUERY_COMMANDS = frozenset({"find", "aggregate", "count", "distinct", "findAndModify", "getMore"})
+# The per-process role cache's periodic version check (core.auth.role_cache) is not the
+# request's own work: it happens at most every few hundred ms, whatever the request.
+IGNORED_COLLECTIONS = frozenset({"core_roles_version"})
 
 
 class _Counter(monitoring.CommandListener):
@@ -23,7 +26,8 @@ class _Counter(monitoring.CommandListener):
 
     def started(self, event) -> None:
         with self.lock:
-            if self.database is not None and event.database_name == self.database:
+            if self.database is not None and event.database_name == self.database \
+                    and event.command.get(event.command_name) not in IGNORED_COLLECTIONS:
                 self.commands.append(event.command_name)
 
     def succeeded(self, event) -> None:
