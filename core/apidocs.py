@@ -2,41 +2,23 @@
 
 The Swagger UI bundle comes from the ``swagger-ui-py`` package (its ``swagger_ui/static``
 folder holds the swagger-ui dist files; only those files are used, not its framework glue);
-the init script is ``core/static/docs/docs.js``. The page has its own CSP (``DOCS_CSP``):
+the init script is ``core/static/docs/docs.js``. The page has its own CSP (``PAGE_CSP``, core.http.pages):
 scripts, styles and requests from this origin only, no inline script, nothing from a CDN.
 """
 from __future__ import annotations
 
 import functools
 import importlib.util
-from html import escape
 from pathlib import Path
 
 from pyramid.response import Response
 
-from core.http.tweens import DOCS_CSP
+from core.http.pages import page_response
 
 SWAGGER_UI_URL = "static/swagger-ui"
 DOCS_STATIC_SPEC = "core:static/docs/"
 DOCS_STATIC_URL = "static/docs"
 OPENAPI_PATH = "/openapi.json"
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>InterviewMinds API</title>
-<link rel="stylesheet" href="{css}">
-<script src="{bundle}" defer></script>
-<script src="{init}" defer></script>
-</head>
-<body>
-<div id="swagger-ui" data-spec-url="{spec}">Loading the API description&hellip;</div>
-</body>
-</html>
-"""
-
 
 @functools.cache
 def swagger_ui_dir() -> Path:
@@ -52,16 +34,14 @@ def swagger_ui_dir() -> Path:
 
 
 def docs_view(request) -> Response:
-    html = _PAGE.format(
-        css=escape(request.static_path(str(swagger_ui_dir() / "swagger-ui.css"))),
-        bundle=escape(request.static_path(str(swagger_ui_dir() / "swagger-ui-bundle.js"))),
-        init=escape(request.static_path(DOCS_STATIC_SPEC + "docs.js")),
-        spec=escape(request.script_name + OPENAPI_PATH),
+    return page_response(
+        title="InterviewMinds API",
+        stylesheets=[request.static_path(str(swagger_ui_dir() / "swagger-ui.css"))],
+        scripts=[request.static_path(str(swagger_ui_dir() / "swagger-ui-bundle.js")),
+                 request.static_path(DOCS_STATIC_SPEC + "docs.js")],
+        root_id="swagger-ui", data={"spec-url": request.script_name + OPENAPI_PATH},
+        loading="Loading the API description",
     )
-    response = Response(html, content_type="text/html", charset="utf-8")
-    response.headers["Content-Security-Policy"] = DOCS_CSP
-    response.cache_control = "no-store"
-    return response
 
 
 def includeme(config):

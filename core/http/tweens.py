@@ -24,8 +24,6 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-act
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
             "frame-ancestors 'none'")
-GRAPHIQL_CSP = PAGE_CSP
-DOCS_CSP = PAGE_CSP
 
 
 def valid_correlation_id(value: str | None) -> str | None:
